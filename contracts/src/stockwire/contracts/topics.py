@@ -1,0 +1,158 @@
+"""The topic registry: every topic's name, owner, key, partitions, cleanup policy and payloads.
+
+Services name topics only through this module. Names follow ``<owner>.<aggregate>.v<N>``;
+each topic has one writer. Inbound topics are owned by contracts on behalf of the outside
+systems that write them. A topic's dead-letter topic is ``<name>.dlq``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from stockwire.contracts import catalog, fsm, network, receipts, scans
+from stockwire.contracts.base import Event
+
+
+class CleanupPolicy(StrEnum):
+    DELETE = "delete"
+    COMPACT = "compact"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic: who writes it, what is in it and how it is keyed."""
+
+    name: str
+    owner: str
+    key: str
+    """Which aggregate id the Kafka key holds (documentation and AsyncAPI)."""
+    key_of: Callable[[Any], str]
+    """Computes the Kafka key from a payload of this topic."""
+    payloads: tuple[type[Event], ...]
+    partitions: int
+    cleanup_policy: CleanupPolicy = CleanupPolicy.DELETE
+    description: str = ""
+    configs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dlq(self) -> str:
+        """The dead-letter topic for messages on this topic that cannot be processed."""
+        return f"{self.name}.dlq"
+
+    def payload_model(self, event_type: str) -> type[Event] | None:
+        """The payload model for ``event_type`` on this topic, or None if unknown."""
+        return _payload_index(self).get(event_type)
+
+    def key_for(self, payload: Event) -> str:
+        if not isinstance(payload, self.payloads):
+            raise TypeError(f"{type(payload).__name__} is not a payload of topic {self.name}")
+        return self.key_of(payload)
+
+    def topic_configs(self) -> dict[str, str]:
+        return {"cleanup.policy": self.cleanup_policy.value, **self.configs}
+
+
+def _payload_index(spec: TopicSpec) -> dict[str, type[Event]]:
+    return {model.event_type: model for model in spec.payloads}
+
+
+CATALOG_ITEMS = TopicSpec(
+    name="catalog.items.v1",
+    owner="catalog",
+    key="sku",
+    key_of=lambda p: p.sku,
+    payloads=(catalog.CatalogItemUpserted,),
+    partitions=3,
+    cleanup_policy=CleanupPolicy.COMPACT,
+    description="Equipment models; the latest record per SKU is the current state.",
+)
+
+CATALOG_LOCATIONS = TopicSpec(
+    name="catalog.locations.v1",
+    owner="catalog",
+    key="location code",
+    key_of=lambda p: p.code,
+    payloads=(catalog.LocationUpserted,),
+    partitions=3,
+    cleanup_policy=CleanupPolicy.COMPACT,
+    description="Locations; the latest record per code is the current state.",
+)
+
+FSM_JOB_EVENTS = TopicSpec(
+    name="fsm.job-events.v1",
+    owner="contracts (for field-service-management systems)",
+    key="job id",
+    key_of=lambda p: p.job_id,
+    payloads=(
+        fsm.PartsIssued,
+        fsm.PartInstalled,
+        fsm.PartReturned,
+        fsm.DeviceSwapped,
+        fsm.JobCompleted,
+    ),
+    partitions=6,
+    description="Job events from FSM systems: parts issued, installed, returned, swapped.",
+)
+
+NETWORK_DEVICE_EVENTS = TopicSpec(
+    name="monitoring.device-events.v1",
+    owner="contracts (for network-monitoring systems)",
+    key="serial",
+    key_of=lambda p: p.serial,
+    payloads=(
+        network.DeviceFailed,
+        network.DeviceDegraded,
+        network.DeviceRecovered,
+        network.DeviceSeen,
+    ),
+    partitions=6,
+    description="Device health from network monitoring: failed, degraded, recovered, seen.",
+)
+
+SCANS = TopicSpec(
+    name="scanning.scans.v1",
+    owner="contracts (for barcode/RFID scanners and mobile apps)",
+    key="location code",
+    key_of=lambda p: p.location,
+    payloads=(scans.ScanRecorded,),
+    partitions=6,
+    description="Barcode and RFID scans for receipts, picks and counts.",
+)
+
+GOODS_RECEIPTS = TopicSpec(
+    name="procurement.goods-receipts.v1",
+    owner="contracts (for purchasing / ERP systems)",
+    key="PO number",
+    key_of=lambda p: p.po_number,
+    payloads=(receipts.GoodsReceived,),
+    partitions=3,
+    description="Deliveries booked in against purchase orders, with short and over lines.",
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    CATALOG_ITEMS,
+    CATALOG_LOCATIONS,
+    FSM_JOB_EVENTS,
+    NETWORK_DEVICE_EVENTS,
+    SCANS,
+    GOODS_RECEIPTS,
+)
+
+DLQ_PARTITIONS = 1
+
+
+def by_name(name: str) -> TopicSpec:
+    """The registered topic called ``name``; raises KeyError for an unknown topic."""
+    for spec in ALL_TOPICS:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no topic named {name!r} in the registry")
+
+
+def topic_for(payload_type: type[Event]) -> TopicSpec:
+    """The one topic that carries ``payload_type``."""
+    for spec in ALL_TOPICS:
+        if payload_type in spec.payloads:
+            return spec
+    raise KeyError(f"{payload_type.__name__} is carried by no registered topic")

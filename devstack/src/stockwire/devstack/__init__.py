@@ -1,0 +1,1 @@
+"""The local platform behind make up: embedded broker and database, topics, migrations, supervisor."""

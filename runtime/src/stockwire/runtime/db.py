@@ -1,0 +1,41 @@
+"""Async engine and session factory, and creating a service's database when missing."""
+
+import asyncpg
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from stockwire.runtime.settings import Settings
+
+
+def create_engine(settings: Settings, service: str) -> AsyncEngine:
+    return create_async_engine(
+        settings.service_url(service),
+        pool_size=settings.database_pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def asyncpg_dsn(url: URL) -> str:
+    """A plain libpq DSN for asyncpg (LISTEN/NOTIFY and admin work bypass SQLAlchemy)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def ensure_database(settings: Settings, service: str) -> bool:
+    """Create ``service``'s database on the configured server if absent; True if created."""
+    name = settings.database_name(service)
+    conn = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.DuplicateDatabaseError:
+            return False
+        return True
+    finally:
+        await conn.close()

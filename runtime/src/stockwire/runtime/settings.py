@@ -1,0 +1,96 @@
+"""Settings from the environment, all prefixed ``STOCKWIRE_``.
+
+``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL`` are also read without the prefix, the
+names most platforms already export. ``DATABASE_URL`` names a PostgreSQL *server*; each
+service keeps its own database on it, called ``<database_prefix><service>``.
+"""
+
+from functools import cached_property
+
+from pydantic import AliasChoices, BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+SERVICE_PORTS: dict[str, int] = {
+    "catalog": 8101,
+    "stock": 8102,
+    "assets": 8103,
+    "replenishment": 8104,
+    "notifier": 8105,
+}
+
+
+class ApiToken(BaseModel):
+    """One API token, stored as the SHA-256 hex digest of the secret, never the secret."""
+
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: frozenset[str]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STOCKWIRE_", extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("STOCKWIRE_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    kafka_idempotence: bool = Field(
+        default=False,
+        description="Idempotent producer; Tansu rejects it, Apache Kafka and Redpanda want it on.",
+    )
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        validation_alias=AliasChoices("STOCKWIRE_DATABASE_URL", "DATABASE_URL"),
+    )
+    database_prefix: str = Field(default="stockwire_", pattern=r"^[a-z_][a-z0-9_]*$")
+    database_pool_size: int = Field(default=10, ge=1)
+
+    http_host: str = "127.0.0.1"
+    catalog_port: int = SERVICE_PORTS["catalog"]
+    stock_port: int = SERVICE_PORTS["stock"]
+    assets_port: int = SERVICE_PORTS["assets"]
+    replenishment_port: int = SERVICE_PORTS["replenishment"]
+    notifier_port: int = SERVICE_PORTS["notifier"]
+
+    api_tokens: list[ApiToken] = Field(
+        default_factory=list,
+        description='JSON list: [{"name": ..., "sha256": <hex digest>, "scopes": [...]}]',
+    )
+
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    outbox_retention_hours: float = Field(default=168.0, ge=0)
+
+    consumer_retry_initial_s: float = Field(default=0.2, gt=0)
+    consumer_retry_max_s: float = Field(default=30.0, gt=0)
+    consumer_max_handler_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Unexpected handler errors on one message before it is dead-lettered.",
+    )
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("STOCKWIRE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    def port_of(self, service: str) -> int:
+        return int(getattr(self, f"{service}_port"))
+
+    def database_name(self, service: str) -> str:
+        return f"{self.database_prefix}{service}"
+
+    def server_url(self) -> URL:
+        """The server-level URL (the database named in DATABASE_URL), for admin work."""
+        return make_url(self.database_url).set(drivername="postgresql+asyncpg")
+
+    def service_url(self, service: str) -> URL:
+        """The async SQLAlchemy URL of ``service``'s own database."""
+        return self.server_url().set(database=self.database_name(service))
+
+    @cached_property
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]

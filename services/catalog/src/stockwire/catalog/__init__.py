@@ -1,0 +1,1 @@
+"""Stockwire catalog service: equipment models and locations."""
