@@ -20,7 +20,9 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: uuid.UUID = Field(description="Unique id of this event; consumers de-duplicate on it.")
+    event_id: uuid.UUID = Field(
+        description="Unique id of this event; consumers de-duplicate on it."
+    )
     event_type: str = Field(description="Names the payload model, e.g. catalog.item.upserted.")
     schema_version: int = Field(ge=1, description="Version of the payload schema.")
     occurred_at: AwareDatetime = Field(description="When the fact happened, with a time zone.")

@@ -1,1 +1,4 @@
-"""Stockwire runtime: settings, database, outbox, inbox, broker, telemetry and HTTP helpers shared by every service."""
+"""Stockwire runtime: what every service needs the same way.
+
+Settings, database, outbox, inbox, broker, telemetry and HTTP helpers.
+"""

@@ -33,7 +33,9 @@ class Settings(BaseSettings):
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
-        validation_alias=AliasChoices("STOCKWIRE_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+        validation_alias=AliasChoices(
+            "STOCKWIRE_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
+        ),
     )
     kafka_idempotence: bool = Field(
         default=False,

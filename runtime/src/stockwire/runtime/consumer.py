@@ -1,0 +1,250 @@
+"""At-least-once consumption with an exactly-once effect, and dead letters.
+
+For every message: decode the envelope and payload with the topic's registered models;
+a message that cannot be decoded goes to ``<topic>.dlq`` with the reason in headers, and
+the consumer moves on. A decoded message is applied in one transaction that also claims
+its inbox row (a duplicate changes nothing), and only after that transaction commits is
+the offset committed. A transient failure (database unreachable, serialization conflict)
+is retried with backoff for as long as it lasts; the message is never skipped. Any other
+error is retried a few times and then dead-lettered, so a poison message cannot block
+its partition forever.
+
+FastStream's default ACK_FIRST would commit before the handler runs, so subscribers here
+use AckPolicy.MANUAL and commit themselves.
+"""
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+from aiokafka import ConsumerRecord
+from aiokafka.errors import CommitFailedError, KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from stockwire.contracts.base import Event
+from stockwire.contracts.envelope import Envelope, read_envelope, read_payload
+from stockwire.contracts.topics import TopicSpec
+from stockwire.runtime.inbox import Inbox
+from stockwire.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A decoded message, with where it came from."""
+
+    envelope: Envelope
+    payload: Event
+    topic: str
+    partition: int
+    offset: int
+
+
+Handle = Callable[[AsyncSession, Received], Awaitable[None]]
+"""Applies one event inside the caller's transaction; raises only on failure."""
+
+
+class InvalidMessage(Exception):
+    """The message cannot be decoded into a registered payload: a dead letter."""
+
+
+def decode(spec: TopicSpec, value: bytes | None, partition: int, offset: int) -> Received:
+    if value is None:
+        raise InvalidMessage("empty message (tombstone) on a topic that carries events")
+    try:
+        envelope = read_envelope(value)
+    except ValidationError as error:
+        raise InvalidMessage(f"invalid envelope: {_summary(error)}") from error
+    model = spec.payload_model(envelope.event_type)
+    if model is None:
+        raise InvalidMessage(f"unknown event_type {envelope.event_type!r} on {spec.name}")
+    try:
+        payload = read_payload(envelope, model)
+    except ValidationError as error:
+        raise InvalidMessage(f"invalid {envelope.event_type} payload: {_summary(error)}") from error
+    return Received(envelope, payload, spec.name, partition, offset)
+
+
+def _summary(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors()[:5]:
+        location = ".".join(str(part) for part in item["loc"]) or "(message)"
+        parts.append(f"{location}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for failures that go away by themselves: retry, never drop."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(
+            seen,
+            OSError
+            | TimeoutError
+            | asyncpg.PostgresConnectionError
+            | asyncpg.CannotConnectNowError
+            | asyncpg.InterfaceError
+            | asyncpg.SerializationError
+            | asyncpg.DeadlockDetectedError
+            | asyncpg.TooManyConnectionsError
+            | sa_exc.InterfaceError,
+        ):
+            return True
+        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, sa_exc.OperationalError):
+            return True
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return False
+
+
+class DeadLetters:
+    """Publishes messages that cannot be processed to the topic's dead-letter topic."""
+
+    def __init__(self, broker: KafkaBroker, consumer: str) -> None:
+        self._broker = broker
+        self._consumer = consumer
+
+    async def send(
+        self,
+        spec: TopicSpec,
+        *,
+        value: bytes | None,
+        key: bytes | None,
+        partition: int,
+        offset: int,
+        reason: str,
+        error: BaseException,
+    ) -> None:
+        headers = {
+            "dlq-reason": reason[:2000],
+            "dlq-error-class": type(error).__name__,
+            "dlq-source-topic": spec.name,
+            "dlq-source-partition": str(partition),
+            "dlq-source-offset": str(offset),
+            "dlq-consumer": self._consumer,
+            "dlq-failed-at": datetime.now(UTC).isoformat(),
+        }
+        await self._broker.publish(value or b"", spec.dlq, key=key, headers=headers)
+        log.error(
+            "dead-lettered %s[%s]@%s for %s: %s",
+            spec.name,
+            partition,
+            offset,
+            self._consumer,
+            reason,
+        )
+
+
+class Consumer:
+    """One consumer group on one topic, applying events through ``handle``."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        broker: KafkaBroker,
+        spec: TopicSpec,
+        consumer: str,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Inbox,
+        handle: Handle,
+    ) -> None:
+        self._settings = settings
+        self._spec = spec
+        self._consumer = consumer
+        self._sessions = sessions
+        self._inbox = inbox
+        self._handle = handle
+        self._dead_letters = DeadLetters(broker, consumer)
+        subscriber = broker.subscriber(
+            spec.name,
+            group_id=consumer,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            title=f"{consumer}:{spec.name}",
+            description=f"{consumer} applies {spec.name}",
+        )
+        subscriber(self.on_message)
+
+    async def on_message(self, message: KafkaMessage) -> None:
+        record = message.raw_message
+        try:
+            received = decode(self._spec, record.value, record.partition, record.offset)
+        except InvalidMessage as error:
+            await self._dead_letter(record, str(error), error)
+        else:
+            await self.apply(received, record)
+        await self._commit(message)
+
+    async def apply(self, received: Received, record: ConsumerRecord) -> None:
+        """Apply ``received`` exactly once in effect, retrying until it sticks."""
+        attempt = 0
+        failures = 0
+        while True:
+            try:
+                async with self._sessions.begin() as session:
+                    if await self._inbox.claim(session, self._consumer, received.envelope.event_id):
+                        await self._handle(session, received)
+                return
+            except Exception as error:
+                if not is_transient(error):
+                    failures += 1
+                    if failures >= self._settings.consumer_max_handler_failures:
+                        reason = f"handler failed {failures} times: {error!r}"
+                        await self._dead_letter(record, reason, error)
+                        return
+                log.warning(
+                    "%s retrying %s[%s]@%s after %s",
+                    self._consumer,
+                    received.topic,
+                    received.partition,
+                    received.offset,
+                    "".join(traceback.format_exception_only(error)).strip(),
+                )
+                await asyncio.sleep(self._backoff(attempt))
+                attempt += 1
+
+    def _backoff(self, attempt: int) -> float:
+        initial = self._settings.consumer_retry_initial_s
+        return float(min(self._settings.consumer_retry_max_s, initial * 2**attempt))
+
+    async def _dead_letter(self, record: ConsumerRecord, reason: str, error: BaseException) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._dead_letters.send(
+                    self._spec,
+                    value=record.value,
+                    key=record.key,
+                    partition=record.partition,
+                    offset=record.offset,
+                    reason=reason,
+                    error=error,
+                )
+                return
+            except KafkaError as publish_error:
+                log.warning("dead-letter publish failed, retrying: %s", publish_error)
+                await asyncio.sleep(self._backoff(attempt))
+                attempt += 1
+
+    async def _commit(self, message: KafkaMessage) -> None:
+        try:
+            await message.ack()
+        except CommitFailedError as error:
+            log.warning(
+                "%s offset commit failed during a rebalance; the message will be redelivered "
+                "and the inbox will skip it: %s",
+                self._consumer,
+                error,
+            )

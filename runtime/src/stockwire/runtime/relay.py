@@ -1,0 +1,162 @@
+"""The outbox relay: publishes committed outbox rows to Kafka with acks=all, in batches.
+
+It wakes on LISTEN/NOTIFY and polls as a fallback, so a lost notification (or a relay
+that started late) delays an event by at most one poll interval. Several relays may run
+against one database: rows are claimed with ``FOR UPDATE SKIP LOCKED`` and a relay only
+takes rows of shards whose advisory lock it holds, so every row is published by one relay
+and one key's events leave in the order they were written.
+
+A row is marked sent only after the broker acknowledged it; a relay killed in between
+leaves it unsent and it is published again (at-least-once; consumers' inboxes de-duplicate).
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import timedelta
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from prometheus_client import Counter
+
+from stockwire.runtime.db import asyncpg_dsn
+from stockwire.runtime.settings import Settings
+from stockwire.runtime.tables import OUTBOX_CHANNEL
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+PUBLISHED = Counter("stockwire_outbox_published_total", "Outbox rows published", ["service"])
+
+ADVISORY_NAMESPACE = 0x5354  # "ST": keeps our advisory locks apart from anyone else's
+
+CLAIM = """
+SELECT id, topic, key, envelope::text AS envelope, headers::text AS headers
+FROM outbox
+WHERE sent_at IS NULL AND pg_try_advisory_xact_lock($1, shard)
+ORDER BY id
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
+
+MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
+
+PURGE = "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - $1::interval"
+
+
+def create_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotence,
+        linger_ms=5,
+    )
+
+
+class OutboxRelay:
+    """Publishes one service's outbox. ``run()`` until cancelled; ``publish_pending()`` once."""
+
+    def __init__(self, settings: Settings, service: str) -> None:
+        self._settings = settings
+        self._service = service
+        self._dsn = asyncpg_dsn(settings.service_url(service))
+        self._producer = create_producer(settings, f"stockwire-{service}-relay")
+        self._wakeup = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+        self._listener: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        for conn in (self._listener, self._conn):
+            if conn is not None and not conn.is_closed():
+                await conn.close()
+        self._listener = self._conn = None
+        await self._producer.stop()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent rows; returns how many were published."""
+        conn = await self._connection()
+        async with conn.transaction():
+            rows = await conn.fetch(CLAIM, ADVISORY_NAMESPACE, self._settings.outbox_batch_size)
+            if not rows:
+                return 0
+            with tracer.start_as_current_span(
+                "outbox publish", attributes={"stockwire.outbox.rows": len(rows)}
+            ):
+                futures = [
+                    await self._producer.send(
+                        row["topic"],
+                        value=row["envelope"].encode(),
+                        key=row["key"].encode(),
+                        headers=_kafka_headers(row["headers"]),
+                    )
+                    for row in rows
+                ]
+                await asyncio.gather(*futures)
+            await conn.execute(MARK_SENT, [row["id"] for row in rows])
+        PUBLISHED.labels(self._service).inc(len(rows))
+        return len(rows)
+
+    async def purge_sent(self) -> int:
+        return await purge_sent(await self._connection(), self._settings)
+
+    async def run(self) -> None:
+        """Publish forever: drain, then sleep until notified or the poll interval passes."""
+        await self._listen()
+        purge_every = 3600.0
+        since_purge = purge_every
+        while True:
+            try:
+                while await self.publish_pending():
+                    pass
+                if since_purge >= purge_every:
+                    await self.purge_sent()
+                    since_purge = 0.0
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("outbox relay for %s will retry: %s", self._service, error)
+                await self._reset_connections()
+            self._wakeup.clear()
+            interval = self._settings.outbox_poll_interval_s
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=interval)
+            since_purge += interval
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(self._dsn)
+        return self._conn
+
+    async def _listen(self) -> None:
+        try:
+            self._listener = await asyncpg.connect(self._dsn)
+            await self._listener.add_listener(OUTBOX_CHANNEL, self._notified)
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("outbox relay for %s polls only, LISTEN failed: %s", self._service, error)
+
+    def _notified(self, *_: object) -> None:
+        self._wakeup.set()
+
+    async def _reset_connections(self) -> None:
+        for conn in (self._conn, self._listener):
+            if conn is not None and not conn.is_closed():
+                conn.terminate()
+        self._conn = self._listener = None
+        await self._listen()
+
+
+async def purge_sent(conn: asyncpg.Connection, settings: Settings) -> int:
+    """Delete rows sent longer ago than the retention window; returns how many."""
+    status = await conn.execute(PURGE, timedelta(hours=settings.outbox_retention_hours))
+    return int(status.split()[-1])
+
+
+def _kafka_headers(raw: str) -> list[tuple[str, bytes]]:
+    headers: dict[str, str] = json.loads(raw)
+    return [("content-type", b"application/json")] + [
+        (name, value.encode()) for name, value in headers.items()
+    ]

@@ -1,0 +1,152 @@
+"""Bootstrap for a service process: one place wires database, broker, outbox and HTTP.
+
+A service builds a :class:`ServiceRuntime`, registers its routers and consumers, and calls
+:func:`serve`. The FastAPI lifespan starts the broker and the outbox relay and stops them
+on shutdown; uvicorn turns SIGINT/SIGTERM into that shutdown.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Response
+from faststream.kafka import KafkaBroker
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from stockwire.runtime.broker import create_broker
+from stockwire.runtime.db import create_engine, session_factory
+from stockwire.runtime.inbox import Inbox
+from stockwire.runtime.outbox import OutboxWriter
+from stockwire.runtime.relay import OutboxRelay
+from stockwire.runtime.settings import Settings
+from stockwire.runtime.tables import MessagingTables
+from stockwire.runtime.telemetry import configure_logging, configure_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything one service process shares: built once, handed to entry points."""
+
+    name: str
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: OutboxWriter
+    inbox: Inbox
+    broker: KafkaBroker
+    relay: OutboxRelay
+    tracer_provider: TracerProvider
+    _relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def start(self) -> None:
+        await self.broker.start()
+        await self.relay.start()
+        self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
+
+    async def stop(self) -> None:
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+        await self.relay.stop()
+        await self.broker.stop()
+        await self.engine.dispose()
+        self.tracer_provider.shutdown()
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency's state; all "ok" means ready."""
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"unreachable: {error.__class__.__name__}"
+        checks["broker"] = "ok" if await self.broker.ping(timeout=2.0) else "unreachable"
+        return checks
+
+
+def build_runtime(name: str, settings: Settings, tables: MessagingTables) -> ServiceRuntime:
+    configure_logging(name, settings)
+    tracer_provider = configure_tracing(name, settings)
+    engine = create_engine(settings, name)
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=tracer_provider)
+    return ServiceRuntime(
+        name=name,
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        outbox=OutboxWriter(tables, producer=name),
+        inbox=Inbox(tables),
+        broker=create_broker(settings, name, tracer_provider=tracer_provider),
+        relay=OutboxRelay(settings, name),
+        tracer_provider=tracer_provider,
+    )
+
+
+def create_app(
+    runtime: ServiceRuntime, *, title: str, description: str, routers: list[APIRouter]
+) -> FastAPI:
+    """The service's HTTP app: its API under /api/v1, plus health, readiness and metrics."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        log.info("%s started", runtime.name)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    app.state.settings = runtime.settings
+    app.state.runtime = runtime
+    for router in routers:
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(_operations_router(runtime))
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz,metrics"
+    )
+    return app
+
+
+def _operations_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Broker and database are reachable")
+    async def readyz(response: Response) -> dict[str, object]:
+        checks = await runtime.readiness()
+        ready = all(state == "ok" for state in checks.values())
+        response.status_code = 200 if ready else 503
+        return {"status": "ready" if ready else "not ready", "checks": checks}
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def serve(app: FastAPI, runtime: ServiceRuntime) -> None:
+    """Run the service until SIGINT/SIGTERM."""
+    uvicorn.run(
+        app,
+        host=runtime.settings.http_host,
+        port=runtime.settings.port_of(runtime.name),
+        log_config=None,
+        access_log=False,
+    )
