@@ -71,14 +71,16 @@ def decode(spec: TopicSpec, value: bytes | None, partition: int, offset: int) ->
     try:
         payload = read_payload(envelope, model)
     except ValidationError as error:
-        raise InvalidMessage(f"invalid {envelope.event_type} payload: {_summary(error)}") from error
+        reason = f"invalid {envelope.event_type} payload: {_summary(error, 'payload')}"
+        raise InvalidMessage(reason) from error
     return Received(envelope, payload, spec.name, partition, offset)
 
 
-def _summary(error: ValidationError) -> str:
+def _summary(error: ValidationError, *within: str) -> str:
+    """The first few field errors as ``field.path: reason``, for the dead-letter headers."""
     parts = []
     for item in error.errors()[:5]:
-        location = ".".join(str(part) for part in item["loc"]) or "(message)"
+        location = ".".join(str(part) for part in (*within, *item["loc"])) or "(message)"
         parts.append(f"{location}: {item['msg']}")
     return "; ".join(parts)
 

@@ -1,0 +1,87 @@
+"""The probe service database, building payloads and reading topics back, for runtime tests."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from stockwire.contracts.catalog import (
+    CatalogItemUpserted,
+    Category,
+    Criticality,
+    HandlingClass,
+    ItemStatus,
+    TrackingMode,
+)
+from stockwire.runtime.settings import Settings
+from stockwire.runtime.tables import define_messaging_tables
+
+PROBE_SERVICE = "runtime_probe"
+"""The runtime tests' own service database: messaging tables plus a table to apply into."""
+
+metadata = sa.MetaData()
+MESSAGING = define_messaging_tables(metadata)
+applied = sa.Table(
+    "applied",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("consumer", sa.Text, nullable=False),
+    sa.Column("sku", sa.Text, nullable=False),
+)
+
+
+def item_event(sku: str | None = None, version: int = 1) -> CatalogItemUpserted:
+    return CatalogItemUpserted(
+        sku=sku or f"ONT-{uuid.uuid4().hex[:8].upper()}",
+        name="GPON ONT 4-port",
+        manufacturer="Nokia",
+        category=Category.ONT,
+        tracking_mode=TrackingMode.SERIAL,
+        unit="each",
+        handling_class=HandlingClass.ESD_SENSITIVE,
+        criticality=Criticality.HIGH,
+        unit_cost=Decimal("84.50"),
+        currency="EUR",
+        default_lead_time_days=21,
+        status=ItemStatus.ACTIVE,
+        version=version,
+        updated_at=datetime.now(UTC),
+    )
+
+
+async def read_all(
+    settings: Settings, topic: str, *, expect: int, timeout_s: float = 30.0
+) -> list[ConsumerRecord]:
+    """Every record on ``topic`` from the start, waiting until ``expect`` have arrived.
+
+    Partitions are assigned by hand (no consumer group), so reading starts at once.
+    Returns early with fewer records only when the timeout passes.
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise AssertionError(f"topic {topic} does not exist on the broker")
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        records: list[ConsumerRecord] = []
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while len(records) < expect and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for partition_records in batch.values():
+                records.extend(partition_records)
+        if len(records) >= expect:
+            extra = await consumer.getmany(timeout_ms=1000)
+            for partition_records in extra.values():
+                records.extend(partition_records)
+        return records
+    finally:
+        await consumer.stop()
