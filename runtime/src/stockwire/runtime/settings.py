@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         default=False,
         description="Idempotent producer; Tansu rejects it, Apache Kafka and Redpanda want it on.",
     )
+    topic_replication: int = Field(
+        default=1, ge=1, description="Replication factor for topics this project creates."
+    )
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         validation_alias=AliasChoices("STOCKWIRE_DATABASE_URL", "DATABASE_URL"),
