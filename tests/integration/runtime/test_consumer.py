@@ -32,9 +32,18 @@ async def wait_for(condition, timeout_s: float = 40.0) -> None:
         await asyncio.sleep(0.2)
 
 
-def recording_consumer(settings, broker: KafkaBroker, spec, sessions, name: str) -> Consumer:
-    async def handle(session, received: Received) -> None:
-        await session.execute(sa.insert(applied).values(consumer=name, sku=received.payload.sku))
+def recording_consumer(
+    settings, broker: KafkaBroker, spec, sessions, name: str, max_batch: int = 1
+) -> Consumer:
+    """A consumer that records each applied SKU, and fails on SKUs starting with POISON."""
+
+    async def handle(session, batch: list[Received]) -> None:
+        for received in batch:
+            if received.payload.sku.startswith("POISON"):
+                raise ValueError(f"cannot apply {received.payload.sku}")
+            await session.execute(
+                sa.insert(applied).values(consumer=name, sku=received.payload.sku)
+            )
 
     return Consumer(
         settings=settings,
@@ -44,6 +53,7 @@ def recording_consumer(settings, broker: KafkaBroker, spec, sessions, name: str)
         sessions=sessions,
         inbox=Inbox(MESSAGING),
         handle=handle,
+        max_batch=max_batch,
     )
 
 
@@ -122,6 +132,37 @@ async def test_malformed_message_goes_to_dead_letters_and_the_next_one_is_applie
         assert record_headers["dlq-source-partition"] == b"0"
         assert record_headers["dlq-source-offset"] == offset
         assert record_headers["dlq-consumer"] == name.encode()
+
+
+async def test_batch_with_a_poison_message_applies_the_rest_once_and_dead_letters_it(
+    settings, sessions, scratch_topic
+):
+    """Given a batch of 40 events, one of which the handler cannot apply and two of which
+    are duplicates, then the 38 distinct good events are applied once each, in order, and
+    the poison message lands in the dead-letter topic with the handler's error."""
+    spec = await scratch_topic(partitions=1)
+    name = f"test-batch-{uuid.uuid4().hex[:8]}"
+    events = [item_event(f"GOOD-{n:02d}-{uuid.uuid4().hex[:6]}") for n in range(38)]
+    bodies = [wrap(e, producer="tests").model_dump_json().encode() for e in events]
+    poison = wrap(item_event(f"POISON-{uuid.uuid4().hex[:6]}"), producer="tests")
+    values = [(b"k", body) for body in bodies[:20]]
+    values += [(b"poison", poison.model_dump_json().encode()), (b"k", bodies[3])]
+    values += [(b"k", body) for body in bodies[20:]] + [(b"k", bodies[37])]
+    await publish_raw(settings, spec.name, values)
+
+    fast = settings.model_copy(update={"consumer_retry_initial_s": 0.01})
+    broker = create_broker(settings, "tests")
+    recording_consumer(fast, broker, spec, sessions, name, max_batch=100)
+    await broker.start()
+    try:
+        await wait_for(lambda: _has(sessions, name, events[-1].sku))
+        dead = await read_all(settings, spec.dlq, expect=1)
+    finally:
+        await broker.stop()
+
+    assert await applied_skus(sessions, name) == [e.sku for e in events]
+    assert [record.key for record in dead] == [b"poison"]
+    assert b"cannot apply POISON" in dict(dead[0].headers)["dlq-reason"]
 
 
 async def test_message_waits_out_an_unreachable_database_and_is_not_skipped(

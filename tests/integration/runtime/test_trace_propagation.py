@@ -38,7 +38,7 @@ async def test_consumer_span_continues_the_trace_that_wrote_the_event(
 
     seen: asyncio.Queue[int] = asyncio.Queue()
 
-    async def handle(session, received: Received) -> None:
+    async def handle(session, batch: list[Received]) -> None:
         await session.execute(sa.select(1))
         seen.put_nowait(trace.get_current_span().get_span_context().trace_id)
 

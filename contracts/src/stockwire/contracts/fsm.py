@@ -26,6 +26,8 @@ class PartLine(Contract):
 
     @model_validator(mode="after")
     def _serials_match_quantity(self) -> "PartLine":
+        if len(set(self.serials)) != len(self.serials):
+            raise ValueError("serials must not repeat")
         if self.serials and len(self.serials) != self.quantity:
             raise ValueError("quantity must equal the number of serials when serials are given")
         return self

@@ -34,18 +34,24 @@ class DeviceEvent(Event):
 
 
 class DeviceFailed(DeviceEvent):
-    event_type = "network.device.failed"
+    """The device stopped working: a candidate for a swap and an RMA."""
+
+    event_type = "monitoring.device.failed"
 
 
 class DeviceDegraded(DeviceEvent):
-    event_type = "network.device.degraded"
+    """The device works but below par (errors, optical power, temperature)."""
+
+    event_type = "monitoring.device.degraded"
 
 
 class DeviceRecovered(DeviceEvent):
-    event_type = "network.device.recovered"
+    """A device reported failed or degraded is healthy again."""
+
+    event_type = "monitoring.device.recovered"
 
 
 class DeviceSeen(DeviceEvent):
     """A periodic sighting: the device answered at this site."""
 
-    event_type = "network.device.seen"
+    event_type = "monitoring.device.seen"

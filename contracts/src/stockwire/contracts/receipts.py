@@ -21,6 +21,8 @@ class ReceiptLine(Contract):
 
     @model_validator(mode="after")
     def _serials_match_quantity(self) -> "ReceiptLine":
+        if len(set(self.serials)) != len(self.serials):
+            raise ValueError("serials must not repeat")
         if self.serials and len(self.serials) != self.received_quantity:
             raise ValueError("received_quantity must equal the number of serials given")
         return self

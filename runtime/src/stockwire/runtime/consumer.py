@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -50,8 +51,8 @@ class Received:
     offset: int
 
 
-Handle = Callable[[AsyncSession, Received], Awaitable[None]]
-"""Applies one event inside the caller's transaction; raises only on failure."""
+Handle = Callable[[AsyncSession, list[Received]], Awaitable[None]]
+"""Applies new (never before applied) events, in order, inside the caller's transaction."""
 
 
 class InvalidMessage(Exception):
@@ -83,6 +84,10 @@ def _summary(error: ValidationError, *within: str) -> str:
         location = ".".join(str(part) for part in (*within, *item["loc"])) or "(message)"
         parts.append(f"{location}: {item['msg']}")
     return "; ".join(parts)
+
+
+def _one_line(error: BaseException) -> str:
+    return "".join(traceback.format_exception_only(error)).strip()
 
 
 def is_transient(error: BaseException) -> bool:
@@ -149,7 +154,14 @@ class DeadLetters:
 
 
 class Consumer:
-    """One consumer group on one topic, applying events through ``handle``."""
+    """One consumer group on one topic, applying events through ``handle``.
+
+    With ``max_batch`` above 1 the subscriber receives up to that many records per poll
+    and applies them in one transaction (inbox claims, state change and outbox rows
+    together), which is where throughput comes from. If a batch fails for a reason that
+    is not transient, its records are applied one by one so a poison message is isolated
+    and dead-lettered while the rest go through.
+    """
 
     def __init__(
         self,
@@ -161,6 +173,7 @@ class Consumer:
         sessions: async_sessionmaker[AsyncSession],
         inbox: Inbox,
         handle: Handle,
+        max_batch: int = 1,
     ) -> None:
         self._settings = settings
         self._spec = spec
@@ -169,6 +182,7 @@ class Consumer:
         self._inbox = inbox
         self._handle = handle
         self._dead_letters = DeadLetters(broker, consumer)
+        options: dict[str, Any] = {"batch": True, "max_records": max_batch} if max_batch > 1 else {}
         subscriber = broker.subscriber(
             spec.name,
             group_id=consumer,
@@ -176,28 +190,69 @@ class Consumer:
             auto_offset_reset="earliest",
             title=f"{consumer}:{spec.name}",
             description=f"{consumer} applies {spec.name}",
+            **options,
         )
         subscriber(self.on_message)
 
     async def on_message(self, message: KafkaMessage) -> None:
-        record = message.raw_message
-        try:
-            received = decode(self._spec, record.value, record.partition, record.offset)
-        except InvalidMessage as error:
-            await self._dead_letter(record, str(error), error)
-        else:
-            await self.apply(received, record)
+        raw = message.raw_message
+        records: tuple[ConsumerRecord, ...] = raw if isinstance(raw, tuple) else (raw,)
+        batch: list[tuple[Received, ConsumerRecord]] = []
+        for record in records:
+            try:
+                received = decode(self._spec, record.value, record.partition, record.offset)
+            except InvalidMessage as error:
+                await self._dead_letter(record, str(error), error)
+            else:
+                batch.append((received, record))
+        if len(batch) > 1 and not await self._apply_together(batch):
+            for item in batch:
+                await self._apply_alone(*item)
+        elif len(batch) == 1:
+            await self._apply_alone(*batch[0])
         await self._commit(message)
 
-    async def apply(self, received: Received, record: ConsumerRecord) -> None:
-        """Apply ``received`` exactly once in effect, retrying until it sticks."""
+    async def _transaction(self, batch: list[Received]) -> None:
+        async with self._sessions.begin() as session:
+            claimed = await self._inbox.claim_many(
+                session, self._consumer, [received.envelope.event_id for received in batch]
+            )
+            fresh = []
+            for received in batch:
+                if received.envelope.event_id in claimed:
+                    claimed.discard(received.envelope.event_id)
+                    fresh.append(received)
+            if fresh:
+                await self._handle(session, fresh)
+
+    async def _apply_together(self, batch: list[tuple[Received, ConsumerRecord]]) -> bool:
+        """Apply the batch in one transaction; False if it failed for a non-transient reason."""
+        attempt = 0
+        while True:
+            try:
+                await self._transaction([received for received, _ in batch])
+                return True
+            except Exception as error:
+                if not is_transient(error):
+                    log.warning(
+                        "%s batch of %d failed, applying one by one: %s",
+                        self._consumer,
+                        len(batch),
+                        _one_line(error),
+                    )
+                    return False
+                self._log_retry(batch[0][0], error)
+                await asyncio.sleep(self._backoff(attempt))
+                attempt += 1
+
+    async def _apply_alone(self, received: Received, record: ConsumerRecord) -> None:
+        """Apply one message exactly once in effect; retry transient failures until it
+        sticks, dead-letter it after repeated other failures."""
         attempt = 0
         failures = 0
         while True:
             try:
-                async with self._sessions.begin() as session:
-                    if await self._inbox.claim(session, self._consumer, received.envelope.event_id):
-                        await self._handle(session, received)
+                await self._transaction([received])
                 return
             except Exception as error:
                 if not is_transient(error):
@@ -206,16 +261,19 @@ class Consumer:
                         reason = f"handler failed {failures} times: {error!r}"
                         await self._dead_letter(record, reason, error)
                         return
-                log.warning(
-                    "%s retrying %s[%s]@%s after %s",
-                    self._consumer,
-                    received.topic,
-                    received.partition,
-                    received.offset,
-                    "".join(traceback.format_exception_only(error)).strip(),
-                )
+                self._log_retry(received, error)
                 await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
+
+    def _log_retry(self, received: Received, error: BaseException) -> None:
+        log.warning(
+            "%s retrying %s[%s]@%s after %s",
+            self._consumer,
+            received.topic,
+            received.partition,
+            received.offset,
+            _one_line(error),
+        )
 
     def _backoff(self, attempt: int) -> float:
         initial = self._settings.consumer_retry_initial_s

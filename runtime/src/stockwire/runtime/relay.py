@@ -63,12 +63,15 @@ class OutboxRelay:
         self._settings = settings
         self._service = service
         self._dsn = asyncpg_dsn(settings.service_url(service))
-        self._producer = create_producer(settings, f"stockwire-{service}-relay")
+        self._producer: AIOKafkaProducer | None = None
         self._wakeup = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
         self._listener: asyncpg.Connection | None = None
 
     async def start(self) -> None:
+        """Connect the producer; it is made here, not in __init__, because aiokafka binds
+        it to the running event loop and a service is wired before its loop starts."""
+        self._producer = create_producer(self._settings, f"stockwire-{self._service}-relay")
         await self._producer.start()
 
     async def stop(self) -> None:
@@ -76,10 +79,15 @@ class OutboxRelay:
             if conn is not None and not conn.is_closed():
                 await conn.close()
         self._listener = self._conn = None
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; returns how many were published."""
+        if self._producer is None:
+            raise RuntimeError("OutboxRelay.start() must be awaited before publishing")
+        producer = self._producer
         conn = await self._connection()
         async with conn.transaction():
             rows = await conn.fetch(CLAIM, ADVISORY_NAMESPACE, self._settings.outbox_batch_size)
@@ -89,7 +97,7 @@ class OutboxRelay:
                 "outbox publish", attributes={"stockwire.outbox.rows": len(rows)}
             ):
                 futures = [
-                    await self._producer.send(
+                    await producer.send(
                         row["topic"],
                         value=row["envelope"].encode(),
                         key=row["key"].encode(),
