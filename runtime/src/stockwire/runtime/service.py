@@ -8,16 +8,17 @@ on shutdown; uvicorn turns SIGINT/SIGTERM into that shutdown.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -80,7 +81,9 @@ def build_runtime(name: str, settings: Settings, tables: MessagingTables) -> Ser
     configure_logging(name, settings)
     tracer_provider = configure_tracing(name, settings)
     engine = create_engine(settings, name)
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=tracer_provider)
+    instrumentor = AsyncPGInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(tracer_provider=tracer_provider)
     return ServiceRuntime(
         name=name,
         settings=settings,
@@ -114,10 +117,31 @@ def create_app(
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(_operations_router(runtime))
+    app.middleware("http")(_record_request_metrics)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=runtime.tracer_provider, excluded_urls="healthz,readyz,metrics"
     )
     return app
+
+
+HTTP_REQUESTS = Histogram(
+    "stockwire_http_request_duration_seconds",
+    "HTTP requests by route template, method and status",
+    ["method", "route", "status"],
+)
+
+
+async def _record_request_metrics(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    template = getattr(route, "path", "unmatched")
+    HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).observe(
+        time.perf_counter() - started
+    )
+    return response
 
 
 def _operations_router(runtime: ServiceRuntime) -> APIRouter:
