@@ -1,0 +1,29 @@
+"""Wires the catalog once: runtime (database, broker, outbox relay), units of work, HTTP app."""
+
+from fastapi import FastAPI
+
+from stockwire.catalog.api import install_error_handlers, items_router, locations_router
+from stockwire.catalog.tables import MESSAGING
+from stockwire.catalog.unit_of_work import CatalogUnitOfWork
+from stockwire.runtime.service import ServiceRuntime, build_runtime, create_app
+from stockwire.runtime.settings import Settings
+
+SERVICE = "catalog"
+
+
+def bootstrap(settings: Settings) -> tuple[FastAPI, ServiceRuntime]:
+    """The catalog's HTTP app and the runtime its lifespan starts and stops."""
+    runtime = build_runtime(SERVICE, settings, MESSAGING)
+
+    def new_uow() -> CatalogUnitOfWork:
+        return CatalogUnitOfWork(runtime.sessions, runtime.outbox)
+
+    app = create_app(
+        runtime,
+        title="Stockwire catalog",
+        description="Equipment models (SKUs) and locations. Every change is published on "
+        "catalog.items.v1 or catalog.locations.v1.",
+        routers=[items_router(new_uow), locations_router(new_uow)],
+    )
+    install_error_handlers(app)
+    return app, runtime

@@ -1,0 +1,90 @@
+"""One catalog transaction: repositories over one session, and the outbox in it.
+
+On commit the events every loaded or added aggregate recorded become outbox rows in the
+same transaction as the change, so an event is published exactly when the change happened.
+Leaving the block without committing rolls everything back, events included.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from stockwire.catalog.domain.model import ItemRecord, LocationRecord
+from stockwire.catalog.repository import ItemRepository, LocationRepository
+from stockwire.contracts.base import Event
+from stockwire.contracts.catalog import CatalogItemUpserted, LocationUpserted
+from stockwire.runtime.outbox import OutboxWriter
+
+
+def item_payload(record: ItemRecord) -> CatalogItemUpserted:
+    return CatalogItemUpserted(
+        sku=record.sku,
+        **asdict(record.details),
+        status=record.status,
+        version=record.version,
+        updated_at=record.updated_at,
+    )
+
+
+def location_payload(record: LocationRecord) -> LocationUpserted:
+    return LocationUpserted(
+        code=record.code,
+        **asdict(record.details),
+        active=record.active,
+        version=record.version,
+        updated_at=record.updated_at,
+    )
+
+
+class CatalogUnitOfWork:
+    session: AsyncSession
+    items: ItemRepository
+    locations: LocationRepository
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: OutboxWriter,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self.items = ItemRepository(self.session)
+        self.locations = LocationRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    async def commit(self) -> None:
+        """Stage every recorded event in the outbox, then commit change and events together.
+
+        Events of one transaction share a correlation id: an import is one business flow.
+        """
+        payloads: list[Event] = []
+        for item in self.items.seen:
+            payloads.extend(item_payload(event.item) for event in item.events)
+            item.events.clear()
+        for location in self.locations.seen:
+            payloads.extend(location_payload(event.location) for event in location.events)
+            location.events.clear()
+        await self._outbox.add_many(self.session, payloads, correlation_id=uuid.uuid4())
+        await self.session.commit()
