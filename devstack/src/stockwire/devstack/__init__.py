@@ -1,1 +1,1 @@
-"""The local platform behind make up: embedded broker and database, topics, migrations, supervisor."""
+"""The local platform behind make up: broker, database, topics, migrations, supervisor."""

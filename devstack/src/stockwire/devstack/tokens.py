@@ -1,0 +1,23 @@
+"""The development admin token ``make up`` hands out, and how services learn of it."""
+
+import json
+import os
+from pathlib import Path
+
+from stockwire.runtime.auth import SCOPES, hash_token
+
+DEV_SCOPES = SCOPES
+"""The development token may do everything."""
+
+
+def api_tokens_json(token: str) -> str:
+    """The value of STOCKWIRE_API_TOKENS: services keep only the token's SHA-256 digest."""
+    return json.dumps([{"name": "dev", "sha256": hash_token(token), "scopes": list(DEV_SCOPES)}])
+
+
+def write_token(path: Path, token: str) -> None:
+    """Write the token readable by its owner only, also when the file already exists."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(token + "\n")
