@@ -5,64 +5,30 @@ Each event carries the whole current record, so the latest record per key is the
 
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
 from stockwire.contracts.base import CurrencyCode, Event, LocationCode, Sku
+from stockwire.contracts.vocabulary import (
+    Category,
+    Criticality,
+    HandlingClass,
+    ItemStatus,
+    LocationKind,
+    TrackingMode,
+)
 
-
-class Category(StrEnum):
-    CPE = "cpe"
-    ONT = "ont"
-    ROUTER = "router"
-    SWITCH = "switch"
-    OPTIC = "optic"
-    ANTENNA = "antenna"
-    CABLE = "cable"
-    FIBER_SPOOL = "fiber_spool"
-    POWER = "power"
-    MOUNTING = "mounting"
-    OTHER = "other"
-
-
-class TrackingMode(StrEnum):
-    SERIAL = "serial"
-    LOT = "lot"
-    BULK = "bulk"
-    LENGTH = "length"
-
-
-class HandlingClass(StrEnum):
-    ESD_SENSITIVE = "esd_sensitive"
-    BATTERY_HAZMAT = "battery_hazmat"
-    FRAGILE = "fragile"
-    NONE = "none"
-
-
-class Criticality(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-class ItemStatus(StrEnum):
-    ACTIVE = "active"
-    RETIRED = "retired"
-
-
-class LocationKind(StrEnum):
-    WAREHOUSE = "warehouse"
-    POINT_OF_PRESENCE = "point_of_presence"
-    TECHNICIAN_VAN = "technician_van"
-    ROOFTOP = "rooftop"
-    FIBER_HUT = "fiber_hut"
-    CUSTOMER_SITE = "customer_site"
-    JOBSITE = "jobsite"
-    REPAIR_VENDOR = "repair_vendor"
-    QUARANTINE = "quarantine"
+__all__ = [
+    "CatalogItemUpserted",
+    "Category",
+    "Criticality",
+    "HandlingClass",
+    "ItemStatus",
+    "LocationKind",
+    "LocationUpserted",
+    "TrackingMode",
+]
 
 
 class CatalogItemUpserted(Event):
