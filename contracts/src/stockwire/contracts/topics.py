@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from stockwire.contracts import catalog, fsm, network, receipts, scans
+from stockwire.contracts import catalog, fsm, network, receipts, scans, stock
 from stockwire.contracts.base import Event
 
 
@@ -130,6 +130,43 @@ GOODS_RECEIPTS = TopicSpec(
     description="Deliveries booked in against purchase orders, with short and over lines.",
 )
 
+
+def stock_key(sku: str, location: str) -> str:
+    """The key of one balance's events: ``sku@location``."""
+    return f"{sku}@{location}"
+
+
+STOCK_MOVEMENTS = TopicSpec(
+    name="stock.movements.v1",
+    owner="stock",
+    key="sku@location",
+    key_of=lambda p: stock_key(p.sku, p.location),
+    payloads=(stock.StockMovementRecorded, stock.StockMovementRejected),
+    partitions=6,
+    description="The movement ledger, and movements the rules rejected.",
+)
+
+STOCK_LEVELS = TopicSpec(
+    name="stock.levels.v1",
+    owner="stock",
+    key="sku@location",
+    key_of=lambda p: stock_key(p.sku, p.location),
+    payloads=(stock.StockLevelChanged,),
+    partitions=6,
+    cleanup_policy=CleanupPolicy.COMPACT,
+    description="Current balance per SKU x location; the latest record per key is the state.",
+)
+
+STOCK_ALERTS = TopicSpec(
+    name="stock.alerts.v1",
+    owner="stock",
+    key="sku@location",
+    key_of=lambda p: stock_key(p.sku, p.location),
+    payloads=(stock.StockAlertRaised,),
+    partitions=3,
+    description="Stockouts, rejected movements, transfer discrepancies, count variances.",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CATALOG_ITEMS,
     CATALOG_LOCATIONS,
@@ -137,6 +174,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     NETWORK_DEVICE_EVENTS,
     SCANS,
     GOODS_RECEIPTS,
+    STOCK_MOVEMENTS,
+    STOCK_LEVELS,
+    STOCK_ALERTS,
 )
 
 DLQ_PARTITIONS = 1

@@ -1,0 +1,142 @@
+"""Stock payloads: the movement ledger, current levels (compacted) and stock alerts.
+
+Every change to a balance is a movement; a movement the rules refuse is a rejection event
+(and an alert), never an exception. Keys are ``sku@location`` so one balance's events
+stay in order.
+"""
+
+import uuid
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field
+
+from stockwire.contracts.base import Event, LocationCode, Quantity, Serial, Sku
+from stockwire.contracts.fsm import ReturnCondition
+
+SignedQuantity = Annotated[Decimal, Field(ge=-1_000_000_000, le=1_000_000_000, decimal_places=3)]
+"""A balance figure; negative only where a location kind allows negative stock."""
+
+
+class MovementKind(StrEnum):
+    RECEIPT = "receipt"
+    ISSUE = "issue"
+    INSTALL = "install"
+    RETURN = "return"
+    TRANSFER_SHIP = "transfer_ship"
+    TRANSFER_RECEIVE = "transfer_receive"
+    ADJUSTMENT = "adjustment"
+    COUNT_ADJUSTMENT = "count_adjustment"
+    RESERVE = "reserve"
+    RELEASE = "release"
+
+
+class RejectionReason(StrEnum):
+    UNKNOWN_SKU = "unknown_sku"
+    RETIRED_SKU = "retired_sku"
+    UNKNOWN_LOCATION = "unknown_location"
+    INACTIVE_LOCATION = "inactive_location"
+    NEGATIVE_STOCK = "negative_stock"
+    SERIAL_NOT_AT_LOCATION = "serial_not_at_location"
+    SERIAL_ALREADY_IN_STOCK = "serial_already_in_stock"
+    SERIAL_REQUIRED = "serial_required"
+    NOT_RESERVED = "not_reserved"
+    UNKNOWN_TRANSFER = "unknown_transfer"
+    INVALID_QUANTITY = "invalid_quantity"
+
+
+class AlertKind(StrEnum):
+    STOCKOUT = "stockout"
+    REJECTED_MOVEMENT = "rejected_movement"
+    TRANSFER_DISCREPANCY = "transfer_discrepancy"
+    COUNT_VARIANCE = "count_variance"
+    SERIAL_CONFLICT = "serial_conflict"
+    NEGATIVE_STOCK_ALLOWED = "negative_stock_allowed"
+
+
+class AlertSeverity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class StockMovementRecorded(Event):
+    """One ledger entry. ``location`` is the balance it changes first (its key)."""
+
+    event_type = "stock.movement.recorded"
+
+    movement_id: uuid.UUID
+    kind: MovementKind
+    reason_code: str = Field(min_length=1, max_length=64)
+    sku: Sku
+    location: LocationCode
+    from_location: LocationCode | None = None
+    to_location: LocationCode | None = None
+    quantity: Quantity
+    lot: str | None = Field(default=None, max_length=64)
+    serial: Serial | None = None
+    condition: ReturnCondition | None = None
+    job_id: str | None = Field(default=None, max_length=64)
+    po_number: str | None = Field(default=None, max_length=64)
+    transfer_id: str | None = Field(default=None, max_length=64)
+    count_id: str | None = Field(default=None, max_length=64)
+    actor: str = Field(min_length=1, max_length=128, description="Who or what caused it.")
+    source_event_id: uuid.UUID | None = None
+    recorded_at: AwareDatetime
+
+
+class StockMovementRejected(Event):
+    """A movement the rules refused; nothing of it was applied."""
+
+    event_type = "stock.movement.rejected"
+
+    kind: MovementKind
+    reason: RejectionReason
+    message: str = Field(min_length=1, max_length=1000)
+    sku: Sku
+    location: LocationCode
+    quantity: Quantity
+    serial: Serial | None = None
+    lot: str | None = Field(default=None, max_length=64)
+    job_id: str | None = Field(default=None, max_length=64)
+    actor: str = Field(min_length=1, max_length=128)
+    source_event_id: uuid.UUID | None = None
+
+
+class StockLevelChanged(Event):
+    """The current balance of one SKU at one location, summed over lots and serials."""
+
+    event_type = "stock.level.changed"
+
+    sku: Sku
+    location: LocationCode
+    on_hand: SignedQuantity
+    reserved: SignedQuantity
+    in_transit_in: SignedQuantity
+    in_transit_out: SignedQuantity
+    available: SignedQuantity
+    as_of: AwareDatetime
+    last_movement_id: uuid.UUID | None = None
+
+
+class StockAlertRaised(Event):
+    """Something about stock that a person should know; ``dedup_key`` groups repeats."""
+
+    event_type = "stock.alert.raised"
+
+    alert_id: uuid.UUID
+    kind: AlertKind
+    severity: AlertSeverity
+    dedup_key: str = Field(min_length=1, max_length=256)
+    summary: str = Field(min_length=1, max_length=500)
+    sku: Sku
+    location: LocationCode
+    serial: Serial | None = None
+    expected_quantity: SignedQuantity | None = None
+    actual_quantity: SignedQuantity | None = None
+    transfer_id: str | None = Field(default=None, max_length=64)
+    count_id: str | None = Field(default=None, max_length=64)
+    job_id: str | None = Field(default=None, max_length=64)
+    source_event_id: uuid.UUID | None = None
+    raised_at: AwareDatetime
