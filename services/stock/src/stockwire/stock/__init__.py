@@ -1,0 +1,1 @@
+"""Stockwire stock service: balances, the movement ledger, transfers, counts and reservations."""

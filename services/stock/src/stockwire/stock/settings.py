@@ -1,0 +1,32 @@
+"""The stock service's own settings, on top of the shared ones (same STOCKWIRE_ prefix)."""
+
+from decimal import Decimal
+
+from pydantic import Field
+
+from stockwire.contracts.vocabulary import LocationKind
+from stockwire.runtime.settings import Settings
+
+
+class StockSettings(Settings):
+    stock_allow_negative_kinds: frozenset[LocationKind] = Field(
+        default=frozenset(),
+        description=(
+            "Location kinds where a movement may take stock below zero (still with an alert); "
+            'JSON list, e.g. ["technician_van"] where vans backflush consumption.'
+        ),
+    )
+    stock_count_variance_threshold: Decimal = Field(
+        default=Decimal("0.05"),
+        ge=0,
+        description="A count line whose |variance| / expected exceeds this raises an alert.",
+    )
+    stock_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Most events applied in one transaction."
+    )
+    fsm_webhook_secret: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Shared secret for the HMAC-SHA256 signature on the FSM webhook; unset "
+        "disables the webhook (it answers 503).",
+    )
