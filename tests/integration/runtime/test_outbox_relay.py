@@ -9,6 +9,7 @@ from asyncio.subprocess import DEVNULL, PIPE
 from collections import defaultdict
 
 import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
 from runtime_helpers import MESSAGING, PROBE_SERVICE, item_event, read_all
 
 from stockwire.contracts.envelope import read_envelope
@@ -180,3 +181,33 @@ async def test_purge_deletes_only_rows_sent_before_the_retention_window(
         await relay.stop()
     async with sessions() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(MESSAGING.outbox)) == 2
+
+
+async def test_relay_puts_a_key_on_the_partition_any_kafka_client_would(
+    settings, sessions, scratch_topic, clean_outbox
+):
+    """The relay builds record batches itself; a key must still land where Kafka's default
+    partitioner (murmur2, as in the Java client) sends it, so every writer agrees."""
+    topic = await scratch_topic(partitions=6)
+    events = [item_event(f"KEY-{n}") for n in range(30)]
+    async with sessions.begin() as session:
+        await OutboxWriter(MESSAGING, producer="tests").add_many(session, events, topic=topic)
+    relay = OutboxRelay(settings, PROBE_SERVICE)
+    await relay.start()
+    try:
+        assert await relay.publish_pending() == 30
+    finally:
+        await relay.stop()
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+    await producer.start()
+    try:
+        expected = {}
+        for event in events:
+            metadata = await producer.send_and_wait(topic.name, b"{}", key=event.sku.encode())
+            expected[event.sku.encode()] = metadata.partition
+    finally:
+        await producer.stop()
+    records = await read_all(settings, topic.name, expect=60)
+    relayed = {r.key: r.partition for r in records if r.value != b"{}"}
+    assert relayed == expected
+    assert len(set(expected.values())) > 1

@@ -48,16 +48,25 @@ class OutboxWriter:
         causation_id: uuid.UUID | None = None,
         occurred_at: datetime | None = None,
         topic: TopicSpec | None = None,
+        event_id: uuid.UUID | None = None,
+        producer: str | None = None,
     ) -> Envelope:
-        """Wrap ``payload`` in an envelope and stage it for publishing on its topic."""
-        [envelope] = await self.add_many(
-            session,
-            [payload],
+        """Wrap ``payload`` in an envelope and stage it for publishing on its topic.
+
+        ``event_id`` and ``producer`` keep those of an event received from outside (the
+        FSM webhook relays job events this way): a retried delivery keeps its id, so the
+        consumers' inboxes de-duplicate it, and the envelope still names its producer.
+        """
+        spec = topic or topic_for(type(payload))
+        envelope = wrap(
+            payload,
+            producer=producer or self._producer,
             correlation_id=correlation_id,
             causation_id=causation_id,
             occurred_at=occurred_at,
-            topic=topic,
+            event_id=event_id,
         )
+        await self._insert(session, [(spec.key_for(payload), spec, envelope)])
         return envelope
 
     async def add_many(
@@ -73,12 +82,9 @@ class OutboxWriter:
         """Stage many events in one statement (the batch path of busy consumers)."""
         if not payloads:
             return []
-        headers = trace_headers()
-        rows = []
-        envelopes = []
+        staged = []
         for payload in payloads:
             spec = topic or topic_for(type(payload))
-            key = spec.key_for(payload)
             envelope = wrap(
                 payload,
                 producer=self._producer,
@@ -86,18 +92,25 @@ class OutboxWriter:
                 causation_id=causation_id,
                 occurred_at=occurred_at,
             )
-            envelopes.append(envelope)
-            rows.append(
-                {
-                    "event_id": envelope.event_id,
-                    "topic": spec.name,
-                    "key": key,
-                    "shard": shard_of(key),
-                    "event_type": envelope.event_type,
-                    "envelope": envelope.model_dump(mode="json"),
-                    "headers": headers,
-                }
-            )
+            staged.append((spec.key_for(payload), spec, envelope))
+        await self._insert(session, staged)
+        return [envelope for _, _, envelope in staged]
+
+    async def _insert(
+        self, session: AsyncSession, staged: Sequence[tuple[str, TopicSpec, Envelope]]
+    ) -> None:
+        headers = trace_headers()
+        rows = [
+            {
+                "event_id": envelope.event_id,
+                "topic": spec.name,
+                "key": key,
+                "shard": shard_of(key),
+                "event_type": envelope.event_type,
+                "envelope": envelope.model_dump(mode="json"),
+                "headers": headers,
+            }
+            for key, spec, envelope in staged
+        ]
         await session.execute(sa.insert(self._outbox), rows)
         await session.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "")))
-        return envelopes

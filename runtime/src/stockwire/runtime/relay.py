@@ -18,6 +18,7 @@ from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import trace
 from prometheus_client import Counter
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 PUBLISHED = Counter("stockwire_outbox_published_total", "Outbox rows published", ["service"])
+
+MAX_BATCH_BYTES = 512 * 1024
+"""Record batch size; below Kafka's default message.max.bytes (1 MiB)."""
 
 ADVISORY_NAMESPACE = 0x5354  # "ST": keeps our advisory locks apart from anyone else's
 
@@ -53,6 +57,7 @@ def create_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
         linger_ms=5,
+        max_batch_size=MAX_BATCH_BYTES,
     )
 
 
@@ -67,6 +72,8 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
         self._listener: asyncpg.Connection | None = None
+        self._partitioner = DefaultPartitioner()
+        self._partitions: dict[str, list[int]] = {}
 
     async def start(self) -> None:
         """Connect the producer; it is made here, not in __init__, because aiokafka binds
@@ -96,19 +103,47 @@ class OutboxRelay:
             with tracer.start_as_current_span(
                 "outbox publish", attributes={"stockwire.outbox.rows": len(rows)}
             ):
-                futures = [
-                    await producer.send(
-                        row["topic"],
-                        value=row["envelope"].encode(),
-                        key=row["key"].encode(),
-                        headers=_kafka_headers(row["headers"]),
-                    )
-                    for row in rows
-                ]
-                await asyncio.gather(*futures)
+                await asyncio.gather(*await self._send(producer, rows))
             await conn.execute(MARK_SENT, [row["id"] for row in rows])
         PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
+
+    async def _send(
+        self, producer: AIOKafkaProducer, rows: list[asyncpg.Record]
+    ) -> list[asyncio.Future[object]]:
+        """Hand the rows to the producer as one record batch per partition, in row order.
+
+        Building batches ourselves costs a fraction of one ``send()`` per record; the
+        partition is the one Kafka's default partitioner picks for the key, as any
+        other client would, so a key's events share a partition.
+        """
+        by_partition: dict[tuple[str, int], list[asyncpg.Record]] = {}
+        for row in rows:
+            topic = row["topic"]
+            partitions = self._partitions.get(topic)
+            if partitions is None:
+                partitions = sorted(await producer.partitions_for(topic))
+                self._partitions[topic] = partitions
+            partition = self._partitioner(row["key"].encode(), partitions, partitions)
+            by_partition.setdefault((topic, partition), []).append(row)
+        futures = []
+        for (topic, partition), partition_rows in by_partition.items():
+            batch = producer.create_batch()
+            for row in partition_rows:
+                record = (row["key"].encode(), row["envelope"].encode())
+                if (
+                    batch.append(
+                        key=record[0], value=record[1], timestamp=None, headers=_headers(row)
+                    )
+                    is None
+                ):
+                    futures.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    batch.append(
+                        key=record[0], value=record[1], timestamp=None, headers=_headers(row)
+                    )
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
+        return futures
 
     async def purge_sent(self) -> int:
         return await purge_sent(await self._connection(), self._settings)
@@ -163,8 +198,8 @@ async def purge_sent(conn: asyncpg.Connection, settings: Settings) -> int:
     return int(status.split()[-1])
 
 
-def _kafka_headers(raw: str) -> list[tuple[str, bytes]]:
-    headers: dict[str, str] = json.loads(raw)
+def _headers(row: asyncpg.Record) -> list[tuple[str, bytes]]:
+    headers: dict[str, str] = json.loads(row["headers"])
     return [("content-type", b"application/json")] + [
         (name, value.encode()) for name, value in headers.items()
     ]
