@@ -185,7 +185,7 @@ class Consumer:
         options: dict[str, Any] = {"batch": True, "max_records": max_batch} if max_batch > 1 else {}
         subscriber = broker.subscriber(
             spec.name,
-            group_id=consumer,
+            group_id=settings.consumer_group_prefix + consumer,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             title=f"{consumer}:{spec.name}",

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     outbox_retention_hours: float = Field(default=168.0, ge=0)
 
+    consumer_group_prefix: str = Field(
+        default="",
+        description="Prepended to every consumer group id, so several deployments (or test "
+        "runs) can share one Kafka cluster without taking each other's partitions.",
+    )
     consumer_retry_initial_s: float = Field(default=0.2, gt=0)
     consumer_retry_max_s: float = Field(default=30.0, gt=0)
     consumer_max_handler_failures: int = Field(
