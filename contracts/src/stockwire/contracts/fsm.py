@@ -1,19 +1,24 @@
 """Inbound job events from field-service-management (FSM) systems, keyed by job id."""
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from stockwire.contracts.base import Contract, Event, LocationCode, Quantity, Serial, Sku
+from stockwire.contracts.vocabulary import ReturnCondition
+
+__all__ = [
+    "DeviceSwapped",
+    "JobCompleted",
+    "JobEvent",
+    "PartInstalled",
+    "PartLine",
+    "PartReturned",
+    "PartsIssued",
+    "ReturnCondition",
+]
 
 JobId = Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class ReturnCondition(StrEnum):
-    GOOD = "good"
-    FAULTY = "faulty"
-    UNKNOWN = "unknown"
 
 
 class PartLine(Contract):

@@ -7,58 +7,34 @@ stay in order.
 
 import uuid
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
 from stockwire.contracts.base import Event, LocationCode, Quantity, Serial, Sku
-from stockwire.contracts.fsm import ReturnCondition
+from stockwire.contracts.vocabulary import (
+    AlertKind,
+    AlertSeverity,
+    MovementKind,
+    RejectionReason,
+    ReturnCondition,
+)
+
+__all__ = [
+    "AlertKind",
+    "AlertSeverity",
+    "MovementKind",
+    "RejectionReason",
+    "ReturnCondition",
+    "SignedQuantity",
+    "StockAlertRaised",
+    "StockLevelChanged",
+    "StockMovementRecorded",
+    "StockMovementRejected",
+]
 
 SignedQuantity = Annotated[Decimal, Field(ge=-1_000_000_000, le=1_000_000_000, decimal_places=3)]
 """A balance figure; negative only where a location kind allows negative stock."""
-
-
-class MovementKind(StrEnum):
-    RECEIPT = "receipt"
-    ISSUE = "issue"
-    INSTALL = "install"
-    RETURN = "return"
-    TRANSFER_SHIP = "transfer_ship"
-    TRANSFER_RECEIVE = "transfer_receive"
-    ADJUSTMENT = "adjustment"
-    COUNT_ADJUSTMENT = "count_adjustment"
-    RESERVE = "reserve"
-    RELEASE = "release"
-
-
-class RejectionReason(StrEnum):
-    UNKNOWN_SKU = "unknown_sku"
-    RETIRED_SKU = "retired_sku"
-    UNKNOWN_LOCATION = "unknown_location"
-    INACTIVE_LOCATION = "inactive_location"
-    NEGATIVE_STOCK = "negative_stock"
-    SERIAL_NOT_AT_LOCATION = "serial_not_at_location"
-    SERIAL_ALREADY_IN_STOCK = "serial_already_in_stock"
-    SERIAL_REQUIRED = "serial_required"
-    NOT_RESERVED = "not_reserved"
-    UNKNOWN_TRANSFER = "unknown_transfer"
-    INVALID_QUANTITY = "invalid_quantity"
-
-
-class AlertKind(StrEnum):
-    STOCKOUT = "stockout"
-    REJECTED_MOVEMENT = "rejected_movement"
-    TRANSFER_DISCREPANCY = "transfer_discrepancy"
-    COUNT_VARIANCE = "count_variance"
-    SERIAL_CONFLICT = "serial_conflict"
-    NEGATIVE_STOCK_ALLOWED = "negative_stock_allowed"
-
-
-class AlertSeverity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
 
 
 class StockMovementRecorded(Event):
@@ -84,6 +60,9 @@ class StockMovementRecorded(Event):
     actor: str = Field(min_length=1, max_length=128, description="Who or what caused it.")
     source_event_id: uuid.UUID | None = None
     recorded_at: AwareDatetime
+    note: str | None = Field(
+        default=None, max_length=500, description="Free text an operator gave (adjustments)."
+    )
 
 
 class StockMovementRejected(Event):

@@ -22,4 +22,4 @@ class Service:
         return [sys.executable, "-m", "stockwire.runtime.migrate", self.name]
 
 
-SERVICES: tuple[Service, ...] = (Service("catalog"),)
+SERVICES: tuple[Service, ...] = (Service("catalog"), Service("stock"))

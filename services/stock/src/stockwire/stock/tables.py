@@ -5,10 +5,15 @@ legs: on hand out at the source, in transit on both ends), with the deltas it ap
 So every balance equals its ledger legs summed, and a balance as of any past time is
 the sum of the legs recorded up to then. ``lot`` and ``serial`` are '' when not tracked,
 so they can be part of keys.
+
+``levels`` holds each SKU x location's balances summed over lots and serials. Its row is
+also the lock every writer of that pair takes first (``SELECT ... FOR UPDATE`` in key
+order, see :mod:`stockwire.stock.repository`), so a level and the balances under it
+change together, and two instances cannot deadlock.
 """
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from stockwire.runtime.tables import define_messaging_tables
 
@@ -46,6 +51,7 @@ catalog_locations = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     _now(),
+    sa.Index("catalog_locations_parent", "parent_code"),
 )
 """Read copy of catalog.locations.v1."""
 
@@ -64,6 +70,21 @@ balances = sa.Table(
     _now(),
     sa.Index("balances_location", "location", "sku"),
 )
+
+levels = sa.Table(
+    "levels",
+    metadata,
+    sa.Column("sku", sa.Text, primary_key=True),
+    sa.Column("location", sa.Text, primary_key=True),
+    sa.Column("on_hand", QUANTITY, nullable=False, server_default="0"),
+    sa.Column("reserved", QUANTITY, nullable=False, server_default="0"),
+    sa.Column("in_transit_in", QUANTITY, nullable=False, server_default="0"),
+    sa.Column("in_transit_out", QUANTITY, nullable=False, server_default="0"),
+    sa.Column("last_movement_id", UUID(as_uuid=True), nullable=True),
+    _now(),
+    sa.Index("levels_location", "location", "sku"),
+)
+"""Balances summed per SKU x location: always the sum of that pair's balance rows."""
 
 ledger = sa.Table(
     "ledger",
@@ -97,6 +118,14 @@ ledger = sa.Table(
     sa.Index("ledger_serial", "serial", "id", postgresql_where=sa.text("serial <> ''")),
 )
 """Append-only: rows are inserted, never updated or deleted."""
+
+movement_notes = sa.Table(
+    "movement_notes",
+    metadata,
+    sa.Column("movement_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("note", sa.Text, nullable=False),
+)
+"""Free text an operator gave with a movement (adjustments); most movements have none."""
 
 serials = sa.Table(
     "serials",
@@ -171,6 +200,14 @@ counts = sa.Table(
     sa.Column("accuracy", sa.Numeric(6, 5), nullable=True),
 )
 
+count_skus = sa.Table(
+    "count_skus",
+    metadata,
+    sa.Column("count_id", sa.Text, primary_key=True),
+    sa.Column("sku", sa.Text, primary_key=True),
+)
+"""The SKUs a count covers, when it was opened for some only; none: everything there."""
+
 count_lines = sa.Table(
     "count_lines",
     metadata,
@@ -182,3 +219,18 @@ count_lines = sa.Table(
     sa.Column("expected", QUANTITY, nullable=True),
 )
 """What was counted; ``expected`` is filled in from the balance when the count closes."""
+
+command_requests = sa.Table(
+    "command_requests",
+    metadata,
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("status_code", sa.SmallInteger, nullable=True),
+    sa.Column("body", JSONB, nullable=True),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Index("command_requests_created_at", "created_at"),
+)
+"""HTTP commands by client request id (Idempotency-Key), with the answer they got: a
+retried request is answered the same without being applied again."""

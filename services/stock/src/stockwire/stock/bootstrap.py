@@ -1,0 +1,38 @@
+"""Wires stock once: runtime (database, broker, outbox relay), consumers, units of work and
+the HTTP app (commands, queries and the FSM webhook)."""
+
+from fastapi import FastAPI
+
+from stockwire.runtime.service import ServiceRuntime, build_runtime, create_app
+from stockwire.stock import api_queries, webhook
+from stockwire.stock.api_commands import commands_router
+from stockwire.stock.consumers import policy_of, register_consumers
+from stockwire.stock.settings import StockSettings
+from stockwire.stock.tables import MESSAGING
+from stockwire.stock.unit_of_work import StockUnitOfWork
+
+SERVICE = "stock"
+
+
+def bootstrap(settings: StockSettings, *, consumers: bool = True) -> tuple[FastAPI, ServiceRuntime]:
+    """The stock HTTP app and the runtime its lifespan starts and stops.
+
+    ``consumers=False`` leaves the Kafka consumers out (an HTTP-only instance, or tests that
+    do not want to wait for consumer groups to form).
+    """
+    runtime = build_runtime(SERVICE, settings, MESSAGING)
+    policy = policy_of(settings)
+    if consumers:
+        register_consumers(runtime, settings)
+
+    def new_uow() -> StockUnitOfWork:
+        return StockUnitOfWork(runtime.sessions, runtime.outbox, policy)
+
+    return create_app(
+        runtime,
+        title="Stockwire stock",
+        description="Balances per SKU x location, the movement ledger, transfers, cycle counts "
+        "and reservations. Every change is published on stock.movements.v1, stock.levels.v1 "
+        "and stock.alerts.v1.",
+        routers=[commands_router(new_uow), api_queries.router, webhook.router],
+    ), runtime

@@ -1,0 +1,217 @@
+"""Kafka entry points: each message becomes a command; a batch becomes one transaction.
+
+FSM job events, scans and goods receipts go to the book; the catalog's compacted topics
+keep stock's read copy of items and locations. The runtime's :class:`Consumer` does the
+rest: dead letters for what cannot be read, the inbox (a redelivered event changes
+nothing), and the offset commit after the transaction.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockwire.contracts import catalog, fsm, receipts, scans
+from stockwire.contracts.base import Event
+from stockwire.contracts.envelope import Envelope
+from stockwire.contracts.topics import (
+    CATALOG_ITEMS,
+    CATALOG_LOCATIONS,
+    FSM_JOB_EVENTS,
+    GOODS_RECEIPTS,
+    SCANS,
+    TopicSpec,
+)
+from stockwire.runtime.consumer import Consumer, Handle, Received
+from stockwire.runtime.service import ServiceRuntime
+from stockwire.stock import handlers
+from stockwire.stock.domain.commands import (
+    Command,
+    CompleteJob,
+    InstallPart,
+    IssueParts,
+    ItemCopy,
+    Line,
+    LocationCopy,
+    Origin,
+    ReceiptLine,
+    ReceiveGoods,
+    RecordCount,
+    ReturnPart,
+    SwapDevice,
+)
+from stockwire.stock.domain.model import ONE, Policy
+from stockwire.stock.settings import StockSettings
+from stockwire.stock.unit_of_work import StockUnitOfWork
+
+CONSUMERS = {
+    FSM_JOB_EVENTS.name: "stock-fsm-job-events",
+    SCANS.name: "stock-scans",
+    GOODS_RECEIPTS.name: "stock-goods-receipts",
+    CATALOG_ITEMS.name: "stock-catalog-items",
+    CATALOG_LOCATIONS.name: "stock-catalog-locations",
+}
+"""Consumer group (and inbox name) per topic."""
+
+
+def _origin(envelope: Envelope, who: str | None = None) -> Origin:
+    actor = f"{envelope.producer}:{who}" if who else envelope.producer
+    return Origin(actor=actor, source_event_id=envelope.event_id)
+
+
+def _line(part: fsm.PartLine) -> Line:
+    return Line(part.sku, part.quantity, part.serials, part.lot)
+
+
+def job_command(envelope: Envelope, event: Event) -> Command | None:
+    """The command an FSM job event asks for; None for events stock has no use for."""
+    if not isinstance(event, fsm.JobEvent):
+        return None
+    origin = _origin(envelope, event.technician_id)
+    match event:
+        case fsm.PartsIssued():
+            lines = tuple(_line(part) for part in event.lines)
+            return IssueParts(event.from_location, lines, origin, job_id=event.job_id)
+        case fsm.PartInstalled():
+            return InstallPart(
+                event.from_location, event.customer_site, _line(event.line), origin, event.job_id
+            )
+        case fsm.PartReturned():
+            return ReturnPart(
+                event.to_location, _line(event.line), event.condition, origin, event.job_id
+            )
+        case fsm.DeviceSwapped():
+            return SwapDevice(
+                customer_site=event.customer_site,
+                from_location=event.from_location,
+                installed=Line(event.installed_sku, ONE, (event.installed_serial,)),
+                removed=Line(event.removed_sku, ONE, (event.removed_serial,)),
+                removed_condition=event.removed_condition,
+                origin=origin,
+                job_id=event.job_id,
+            )
+        case fsm.JobCompleted():
+            return CompleteJob(event.job_id, origin)
+    return None
+
+
+def scan_command(envelope: Envelope, scan: scans.ScanRecorded) -> Command:
+    """A receipt scan books stock in, a pick scan issues it, a count scan counts it."""
+    origin = _origin(envelope, f"scanner {scan.scanner_id}")
+    serials = (scan.serial,) if scan.serial else ()
+    match scan.purpose:
+        case scans.ScanPurpose.RECEIPT:
+            line = ReceiptLine(scan.sku, scan.quantity, None, serials, scan.lot)
+            return ReceiveGoods(scan.location, (line,), origin)
+        case scans.ScanPurpose.PICK:
+            line = Line(scan.sku, scan.quantity, serials, scan.lot)
+            return IssueParts(scan.location, (line,), origin, reason_code="scan_pick")
+    return RecordCount(
+        count_id=scan.count_id or "",
+        sku=scan.sku,
+        quantity=scan.quantity,
+        origin=origin,
+        lot=scan.lot,
+        serial=scan.serial,
+        location=scan.location,
+    )
+
+
+def receipt_command(envelope: Envelope, receipt: receipts.GoodsReceived) -> Command:
+    lines = tuple(
+        ReceiptLine(line.sku, line.received_quantity, line.ordered_quantity, line.serials, line.lot)
+        for line in receipt.lines
+    )
+    return ReceiveGoods(
+        receipt.location,
+        lines,
+        _origin(envelope, receipt.supplier),
+        po_number=receipt.po_number,
+        receipt_id=receipt.receipt_id,
+    )
+
+
+Translate = Callable[[Envelope, Event], Command | None]
+
+
+def _book_handle(runtime: ServiceRuntime, policy: Policy, translate: Translate) -> Handle:
+    async def handle(session: AsyncSession, batch: list[Received]) -> None:
+        cmds = [
+            cmd
+            for received in batch
+            if (cmd := translate(received.envelope, received.payload)) is not None
+        ]
+        if cmds:
+            cause = batch[0].envelope if len(batch) == 1 else None
+            uow = StockUnitOfWork.within(session, runtime.outbox, policy, cause)
+            await handlers.apply_commands(cmds, uow)
+
+    return handle
+
+
+def _copy_handle(
+    runtime: ServiceRuntime,
+    policy: Policy,
+    copy: Callable[[list[Received], StockUnitOfWork], Awaitable[None]],
+) -> Handle:
+    async def handle(session: AsyncSession, batch: list[Received]) -> None:
+        await copy(batch, StockUnitOfWork.within(session, runtime.outbox, policy))
+
+    return handle
+
+
+async def _copy_items(batch: list[Received], uow: StockUnitOfWork) -> None:
+    copies = [
+        ItemCopy(p.sku, p.tracking_mode, p.unit, p.status, p.version)
+        for r in batch
+        if isinstance(p := r.payload, catalog.CatalogItemUpserted)
+    ]
+    await handlers.copy_catalog_items(copies, uow)
+
+
+async def _copy_locations(batch: list[Received], uow: StockUnitOfWork) -> None:
+    copies = [
+        LocationCopy(p.code, p.kind, p.region, p.parent_code, p.active, p.version)
+        for r in batch
+        if isinstance(p := r.payload, catalog.LocationUpserted)
+    ]
+    await handlers.copy_catalog_locations(copies, uow)
+
+
+def policy_of(settings: StockSettings) -> Policy:
+    return Policy(
+        allow_negative_kinds=frozenset(kind.value for kind in settings.stock_allow_negative_kinds),
+        count_variance_threshold=settings.stock_count_variance_threshold,
+    )
+
+
+def register_consumers(runtime: ServiceRuntime, settings: StockSettings) -> list[Consumer]:
+    """Subscribe stock's consumers on the runtime's broker (they start with it)."""
+    policy = policy_of(settings)
+    handles: list[tuple[TopicSpec, Handle]] = [
+        (FSM_JOB_EVENTS, _book_handle(runtime, policy, job_command)),
+        (SCANS, _book_handle(runtime, policy, _scan)),
+        (GOODS_RECEIPTS, _book_handle(runtime, policy, _receipt)),
+        (CATALOG_ITEMS, _copy_handle(runtime, policy, _copy_items)),
+        (CATALOG_LOCATIONS, _copy_handle(runtime, policy, _copy_locations)),
+    ]
+    return [
+        Consumer(
+            settings=settings,
+            broker=runtime.broker,
+            spec=spec,
+            consumer=CONSUMERS[spec.name],
+            sessions=runtime.sessions,
+            inbox=runtime.inbox,
+            handle=handle,
+            max_batch=settings.stock_batch_size,
+        )
+        for spec, handle in handles
+    ]
+
+
+def _scan(envelope: Envelope, event: Event) -> Command | None:
+    return scan_command(envelope, event) if isinstance(event, scans.ScanRecorded) else None
+
+
+def _receipt(envelope: Envelope, event: Event) -> Command | None:
+    return receipt_command(envelope, event) if isinstance(event, receipts.GoodsReceived) else None

@@ -1,0 +1,215 @@
+"""One stock transaction: the repository over one session, and the outbox in it.
+
+An HTTP request opens its own session and commits it. A consumer hands in the session of
+the transaction it already opened (with its inbox claims), and commits that itself once
+the handler returns; the unit of work then only stages the outgoing events.
+
+On commit every event the books recorded becomes an outbox row in the same transaction,
+then one ``stock.level.changed`` per SKU x location the transaction changed, carrying
+its level after the whole transaction (so a batch of a thousand movements on one SKU
+publishes one level, the latest).
+"""
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from stockwire.contracts.base import Event
+from stockwire.contracts.envelope import Envelope
+from stockwire.contracts.stock import (
+    StockAlertRaised,
+    StockLevelChanged,
+    StockMovementRecorded,
+    StockMovementRejected,
+)
+from stockwire.runtime.outbox import OutboxWriter
+from stockwire.stock.domain.book import StockBook
+from stockwire.stock.domain.events import Alert, Movement, Rejection
+from stockwire.stock.domain.model import Policy
+from stockwire.stock.repository import StockRepository
+
+ACTOR_MAX = 128
+DEDUP_KEY_MAX = 256
+
+
+def movement_payload(m: Movement) -> StockMovementRecorded:
+    return StockMovementRecorded(
+        movement_id=m.movement_id,
+        kind=m.kind,
+        reason_code=m.reason_code,
+        sku=m.sku,
+        location=m.location,
+        from_location=m.from_location,
+        to_location=m.to_location,
+        quantity=m.quantity,
+        lot=m.lot or None,
+        serial=m.serial or None,
+        condition=m.condition,
+        job_id=m.job_id,
+        po_number=m.po_number,
+        transfer_id=m.transfer_id,
+        count_id=m.count_id,
+        actor=m.actor[:ACTOR_MAX],
+        source_event_id=m.source_event_id,
+        recorded_at=m.recorded_at,
+        note=m.note,
+    )
+
+
+def rejection_payload(r: Rejection) -> StockMovementRejected:
+    return StockMovementRejected(
+        kind=r.kind,
+        reason=r.reason,
+        message=r.message,
+        sku=r.sku,
+        location=r.location,
+        quantity=r.quantity,
+        serial=r.serial,
+        lot=r.lot,
+        job_id=r.job_id,
+        actor=r.actor[:ACTOR_MAX],
+        source_event_id=r.source_event_id,
+    )
+
+
+def alert_payload(a: Alert) -> StockAlertRaised:
+    dedup_key = a.dedup_key
+    if len(dedup_key) > DEDUP_KEY_MAX:
+        dedup_key = (
+            f"{dedup_key[: DEDUP_KEY_MAX - 33]}#{uuid.uuid5(uuid.NAMESPACE_URL, dedup_key).hex}"
+        )
+    return StockAlertRaised(
+        alert_id=a.alert_id,
+        kind=a.kind,
+        severity=a.severity,
+        dedup_key=dedup_key,
+        summary=a.summary,
+        sku=a.sku,
+        location=a.location,
+        serial=a.serial,
+        expected_quantity=a.expected_quantity,
+        actual_quantity=a.actual_quantity,
+        transfer_id=a.transfer_id,
+        count_id=a.count_id,
+        job_id=a.job_id,
+        source_event_id=a.source_event_id,
+        raised_at=a.raised_at,
+    )
+
+
+def book_payloads(book: StockBook) -> list[Event]:
+    """The book's events in the order they happened, then the changed levels."""
+    payloads: list[Event] = []
+    for event in book.events:
+        if isinstance(event, Movement):
+            payloads.append(movement_payload(event))
+        elif isinstance(event, Rejection):
+            payloads.append(rejection_payload(event))
+        else:
+            payloads.append(alert_payload(event))
+    for pair, movement_id in sorted(book.touched.items()):
+        level = book.state.level(pair)
+        payloads.append(
+            StockLevelChanged(
+                sku=pair.sku,
+                location=pair.location,
+                on_hand=level.on_hand,
+                reserved=level.reserved,
+                in_transit_in=level.in_transit_in,
+                in_transit_out=level.in_transit_out,
+                available=level.available,
+                as_of=book.now,
+                last_movement_id=movement_id,
+            )
+        )
+    return payloads
+
+
+class StockUnitOfWork:
+    session: AsyncSession
+    stock: StockRepository
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession] | None,
+        outbox: OutboxWriter,
+        policy: Policy,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        session: AsyncSession | None = None,
+        cause: Envelope | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._given = session
+        self._outbox = outbox
+        self.policy = policy
+        self._clock = clock
+        self._cause = cause
+        self._books: list[StockBook] = []
+
+    @classmethod
+    def within(
+        cls,
+        session: AsyncSession,
+        outbox: OutboxWriter,
+        policy: Policy,
+        cause: Envelope | None = None,
+    ) -> "StockUnitOfWork":
+        """A unit of work inside the caller's transaction; ``cause`` is the one event the
+        transaction applies, if it applies exactly one."""
+        return cls(None, outbox, policy, session=session, cause=cause)
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def __aenter__(self) -> Self:
+        if self._given is not None:
+            self.session = self._given
+        else:
+            assert self._sessions is not None
+            self.session = self._sessions()
+        self.stock = StockRepository(self.session)
+        self._books = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._given is None:
+            await self.session.rollback()
+            await self.session.close()
+
+    def record(self, book: StockBook) -> None:
+        """Publish what ``book`` recorded when the unit of work commits."""
+        self._books.append(book)
+
+    async def commit(self) -> None:
+        """Stage every recorded event in the outbox; commit too unless the caller owns
+        the transaction.
+
+        Events of one transaction share its cause's correlation id and name it as their
+        cause when the transaction applied one event (every HTTP request, and a consumer
+        batch of one); a batch of many events stages each with its own correlation id,
+        and each payload names its source event (``source_event_id``).
+        """
+        payloads = [payload for book in self._books for payload in book_payloads(book)]
+        if self._cause is not None:
+            await self._outbox.add_many(
+                self.session,
+                payloads,
+                correlation_id=self._cause.correlation_id,
+                causation_id=self._cause.event_id,
+            )
+        else:
+            correlation = uuid.uuid4() if self._given is None else None
+            await self._outbox.add_many(self.session, payloads, correlation_id=correlation)
+        self._books = []
+        if self._given is None:
+            await self.session.commit()

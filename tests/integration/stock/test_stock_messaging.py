@@ -1,0 +1,373 @@
+"""Stock's consumers on the real broker: FSM job events, scans, goods receipts and the
+catalog copy, applied once each, with rejections and dead letters where they belong.
+
+Records are published with a plain producer; effects are awaited in the database (or on
+the output topics, read from their end with partitions assigned by hand, so no group join
+is needed to read them).
+"""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from stock_refs import Site, assert_books_balance, item, q, ref, seed, uow_for
+
+from stockwire.contracts.base import Event
+from stockwire.contracts.catalog import CatalogItemUpserted
+from stockwire.contracts.envelope import Envelope, wrap
+from stockwire.contracts.fsm import DeviceSwapped, PartInstalled, PartLine, PartsIssued
+from stockwire.contracts.receipts import GoodsReceived, ReceiptLine
+from stockwire.contracts.scans import ScanMethod, ScanPurpose, ScanRecorded
+from stockwire.contracts.topics import (
+    FSM_JOB_EVENTS,
+    STOCK_ALERTS,
+    STOCK_MOVEMENTS,
+    TopicSpec,
+    topic_for,
+)
+from stockwire.stock import handlers
+from stockwire.stock.domain.commands import Origin, ReceiveGoods
+from stockwire.stock.domain.commands import ReceiptLine as StockReceiptLine
+from stockwire.stock.tables import MESSAGING, catalog_items, count_lines, ledger, serials
+
+TIMEOUT_S = 60.0
+
+
+@pytest.fixture(scope="module")
+async def producer(settings):
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+async def site(stock_runtime) -> Site:
+    site = Site()
+    await seed(stock_runtime, locations=site.locations())
+    return site
+
+
+async def publish(producer, payload: Event, *, envelope: Envelope | None = None) -> Envelope:
+    spec = topic_for(type(payload))
+    envelope = envelope or wrap(payload, producer="fsm-tests")
+    await producer.send_and_wait(
+        spec.name, value=envelope.model_dump_json().encode(), key=spec.key_for(payload).encode()
+    )
+    return envelope
+
+
+async def eventually(check: Callable[[], Awaitable[object]], timeout_s: float = TIMEOUT_S):
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        result = await check()
+        if result:
+            return result
+        assert asyncio.get_running_loop().time() < deadline, "never happened"
+        await asyncio.sleep(0.1)
+
+
+async def ledger_rows(engine, **where: object) -> list[sa.Row]:
+    async with engine.connect() as conn:
+        result = await conn.execute(
+            sa.select(ledger)
+            .where(*(ledger.c[name] == value for name, value in where.items()))
+            .order_by(ledger.c.id)
+        )
+        return list(result)
+
+
+async def tail(settings, spec: TopicSpec | str, partitions: int | None = None) -> AIOKafkaConsumer:
+    name = spec if isinstance(spec, str) else spec.name
+    count = partitions if partitions is not None else spec.partitions  # type: ignore[union-attr]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
+    )
+    await consumer.start()
+    assigned = [TopicPartition(name, p) for p in range(count)]
+    consumer.assign(assigned)
+    await consumer.seek_to_end(*assigned)
+    for partition in assigned:
+        await consumer.position(partition)
+    return consumer
+
+
+async def records_for(
+    consumer: AIOKafkaConsumer, key: str, expect: int = 1
+) -> list[ConsumerRecord]:
+    found: list[ConsumerRecord] = []
+    deadline = asyncio.get_running_loop().time() + TIMEOUT_S
+    while len(found) < expect and asyncio.get_running_loop().time() < deadline:
+        batches = await consumer.getmany(timeout_ms=200)
+        found.extend(r for batch in batches.values() for r in batch if r.key == key.encode())
+    return found
+
+
+async def test_the_same_fsm_event_delivered_many_times_is_applied_once(
+    producer, stock_runtime, stock_engine, site
+):
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+    job = ref("JOB")
+    await stock_receive(stock_runtime, site.van, sku.sku, 10)
+    issued = PartsIssued(
+        job_id=job, from_location=site.van, lines=(PartLine(sku=sku.sku, quantity=q(2)),)
+    )
+    envelope = wrap(issued, producer="fsm-tests")
+    for _ in range(3):
+        await publish(producer, issued, envelope=envelope)
+    follower = PartsIssued(
+        job_id=job, from_location=site.van, lines=(PartLine(sku=sku.sku, quantity=q(1)),)
+    )
+    follower_envelope = await publish(producer, follower)
+
+    await eventually(lambda: ledger_rows(stock_engine, source_event_id=follower_envelope.event_id))
+
+    rows = await ledger_rows(stock_engine, job_id=job)
+    assert [(r.source_event_id, r.on_hand_delta) for r in rows] == [
+        (envelope.event_id, q(-2)),
+        (follower_envelope.event_id, q(-1)),
+    ]
+    await assert_books_balance(stock_engine, [sku.sku])
+
+
+async def test_a_malformed_fsm_event_goes_to_the_dead_letter_topic(settings, producer):
+    key = ref("JOB")
+    dead = await tail(settings, FSM_JOB_EVENTS.dlq, partitions=1)
+    try:
+        bad = wrap(
+            PartsIssued(job_id=key, from_location="VAN", lines=(PartLine(sku="X", quantity=q(1)),)),
+            producer="fsm-tests",
+        ).model_dump(mode="json")
+        bad["payload"]["lines"][0]["quantity"] = "-3"
+        await producer.send_and_wait(
+            FSM_JOB_EVENTS.name, value=json.dumps(bad).encode(), key=key.encode()
+        )
+        [record] = await records_for(dead, key)
+    finally:
+        await dead.stop()
+
+    headers = dict(record.headers)
+    assert b"payload.lines.0.quantity" in headers["dlq-reason"]
+    assert headers["dlq-consumer"] == b"stock-fsm-job-events"
+
+
+@pytest.mark.parametrize("unknown", ["sku", "location"])
+async def test_an_fsm_event_for_an_unknown_sku_or_location_is_published_as_a_rejection(
+    settings, producer, stock_runtime, site, unknown
+):
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+    sku_code = ref("NOPE") if unknown == "sku" else sku.sku
+    van = ref("NOWHERE") if unknown == "location" else site.van
+    movements = await tail(settings, STOCK_MOVEMENTS)
+    alerts = await tail(settings, STOCK_ALERTS)
+    try:
+        envelope = await publish(
+            producer,
+            PartsIssued(
+                job_id=ref("JOB"), from_location=van, lines=(PartLine(sku=sku_code, quantity=q(1)),)
+            ),
+        )
+        [rejected] = await records_for(movements, f"{sku_code}@{van}")
+        [alert] = await records_for(alerts, f"{sku_code}@{van}")
+    finally:
+        await movements.stop()
+        await alerts.stop()
+
+    published = Envelope.model_validate_json(rejected.value)
+    assert published.event_type == "stock.movement.rejected"
+    assert published.payload["reason"] == f"unknown_{unknown}"
+    assert published.payload["source_event_id"] == str(envelope.event_id)
+    assert published.causation_id == envelope.event_id
+    assert published.correlation_id == envelope.correlation_id
+    assert Envelope.model_validate_json(alert.value).payload["kind"] == "rejected_movement"
+
+
+async def test_a_device_swap_installs_the_new_device_and_quarantines_the_old_one(
+    producer, stock_runtime, stock_engine, site
+):
+    ont = item("ONT", "serial")
+    await seed(stock_runtime, items=[ont])
+    new, old = ref("SN"), ref("SN")
+    await stock_receive(stock_runtime, site.van, ont.sku, 1, serials=(new,))
+
+    envelope = await publish(
+        producer,
+        DeviceSwapped(
+            job_id=ref("JOB"),
+            customer_site=site.customer,
+            from_location=site.van,
+            removed_sku=ont.sku,
+            removed_serial=old,
+            installed_sku=ont.sku,
+            installed_serial=new,
+        ),
+    )
+    rows = await eventually(lambda: ledger_rows(stock_engine, source_event_id=envelope.event_id))
+
+    assert [(r.kind, r.serial, r.location) for r in rows] == [
+        ("install", new, site.van),
+        ("return", old, site.wh_q),
+    ]
+    async with stock_engine.connect() as conn:
+        where = dict(
+            (
+                await conn.execute(
+                    sa.select(serials.c.serial, serials.c.location).where(
+                        serials.c.serial.in_([new, old])
+                    )
+                )
+            ).all()
+        )
+    assert where == {new: site.customer, old: site.wh_q}
+
+
+async def test_partial_spool_consumption_over_fsm_leaves_the_rest_on_the_spool(
+    producer, stock_runtime, stock_engine, site
+):
+    fiber = item("FIBER", "length")
+    await seed(stock_runtime, items=[fiber])
+    await stock_receive(stock_runtime, site.van, fiber.sku, 500, lot="SPOOL-1")
+
+    envelope = await publish(
+        producer,
+        PartInstalled(
+            job_id=ref("JOB"),
+            from_location=site.van,
+            customer_site=site.customer,
+            line=PartLine(sku=fiber.sku, quantity=q("37.5"), lot="SPOOL-1"),
+        ),
+    )
+    [row] = await eventually(lambda: ledger_rows(stock_engine, source_event_id=envelope.event_id))
+
+    assert (row.lot, row.on_hand_delta) == ("SPOOL-1", q("-37.5"))
+    await assert_books_balance(stock_engine, [fiber.sku])
+    from_ledger = await ledger_rows(stock_engine, sku=fiber.sku, location=site.van)
+    assert sum(r.on_hand_delta for r in from_ledger) == q("462.5")
+
+
+async def test_scans_receive_pick_and_count(producer, writer, stock_runtime, stock_engine, site):
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+
+    def scan(purpose: ScanPurpose, quantity: str, count_id: str | None = None) -> ScanRecorded:
+        return ScanRecorded(
+            scanner_id="gun-7",
+            method=ScanMethod.BARCODE,
+            purpose=purpose,
+            location=site.wh,
+            sku=sku.sku,
+            quantity=q(quantity),
+            count_id=count_id,
+        )
+
+    received = await publish(producer, scan(ScanPurpose.RECEIPT, "10"))
+    picked = await publish(producer, scan(ScanPurpose.PICK, "4"))
+    await eventually(lambda: ledger_rows(stock_engine, source_event_id=picked.event_id))
+    opened = await writer.post("/api/v1/counts", json={"location": site.wh, "skus": [sku.sku]})
+    count_id = opened.json()["count"]["count_id"]
+    await publish(producer, scan(ScanPurpose.COUNT, "3", count_id))
+    await publish(producer, scan(ScanPurpose.COUNT, "2", count_id))
+
+    async def counted():
+        async with stock_engine.connect() as conn:
+            return await conn.scalar(
+                sa.select(count_lines.c.counted).where(
+                    count_lines.c.count_id == count_id, count_lines.c.counted == 5
+                )
+            )
+
+    await eventually(counted)
+    [receipt] = await ledger_rows(stock_engine, source_event_id=received.event_id)
+    [pick] = await ledger_rows(stock_engine, source_event_id=picked.event_id)
+    assert (receipt.reason_code, pick.reason_code, pick.kind) == (
+        "scan_receipt",
+        "scan_pick",
+        "issue",
+    )
+    closed = await writer.post(f"/api/v1/counts/{count_id}/close")
+    assert [(m["reason_code"], q(m["quantity"])) for m in closed.json()["movements"]] == [
+        ("count_loss", q(1))
+    ]
+
+
+async def test_a_goods_receipt_records_exact_short_and_over_lines(
+    producer, stock_runtime, stock_engine, site
+):
+    skus = [item() for _ in range(4)]
+    await seed(stock_runtime, items=skus)
+    po = ref("PO")
+
+    await publish(
+        producer,
+        GoodsReceived(
+            receipt_id=ref("GR"),
+            po_number=po,
+            supplier="Acme Optics",
+            location=site.wh,
+            lines=tuple(
+                ReceiptLine(sku=s.sku, ordered_quantity=q(10), received_quantity=q(received))
+                for s, received in zip(skus, (10, 8, 12, 0), strict=True)
+            ),
+        ),
+    )
+    rows = await eventually(lambda: ledger_rows(stock_engine, po_number=po))
+
+    assert [(r.sku, r.reason_code, r.on_hand_delta) for r in rows] == [
+        (skus[0].sku, "receipt_exact", q(10)),
+        (skus[1].sku, "receipt_short", q(8)),
+        (skus[2].sku, "receipt_over", q(12)),
+    ]
+
+
+async def test_the_catalog_copy_keeps_the_newest_version(producer, stock_engine):
+    sku = ref("CAT")
+
+    def version(number: int, status: str) -> CatalogItemUpserted:
+        return CatalogItemUpserted(
+            sku=sku,
+            name="ONT",
+            manufacturer="Nokia",
+            category="ont",
+            tracking_mode="serial",
+            unit="each",
+            handling_class="none",
+            criticality="medium",
+            unit_cost=q("10"),
+            currency="EUR",
+            default_lead_time_days=0,
+            status=status,
+            version=number,
+            updated_at=datetime.now(UTC),
+        )
+
+    await publish(producer, version(2, "retired"))
+    older = await publish(producer, version(1, "active"))
+
+    async def applied():
+        inbox = MESSAGING.inbox
+        async with stock_engine.connect() as conn:
+            return await conn.scalar(
+                sa.select(inbox.c.event_id).where(inbox.c.event_id == older.event_id)
+            )
+
+    await eventually(applied)
+    async with stock_engine.connect() as conn:
+        row = (await conn.execute(sa.select(catalog_items).where(catalog_items.c.sku == sku))).one()
+    assert (row.version, row.status, row.tracking_mode) == (2, "retired", "serial")
+
+
+async def stock_receive(
+    runtime, location: str, sku: str, quantity, *, serials=(), lot=None
+) -> None:
+    """Stock on the shelf, through the handlers (what a receipt event would do)."""
+    line = StockReceiptLine(sku, q(quantity), serials=tuple(serials), lot=lot)
+    [outcome] = await handlers.apply_commands(
+        [ReceiveGoods(location, (line,), Origin("tests"))], uow_for(runtime)
+    )
+    assert outcome.applied, outcome.rejection
