@@ -5,11 +5,13 @@ event exists exactly when the change committed. :mod:`stockwire.runtime.relay` p
 them.
 """
 
+import json
 import uuid
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
 
+import asyncpg
 import sqlalchemy as sa
 from opentelemetry.propagate import inject
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +20,13 @@ from stockwire.contracts.base import Event
 from stockwire.contracts.envelope import Envelope, wrap
 from stockwire.contracts.topics import TopicSpec, topic_for
 from stockwire.runtime.tables import OUTBOX_CHANNEL, OUTBOX_SHARDS, MessagingTables
+
+
+class DuplicateEventId(Exception):
+    """An event with this event_id is already in the outbox (a retried ingress call)."""
+
+
+COPY_COLUMNS = ("event_id", "topic", "key", "shard", "event_type", "envelope", "headers")
 
 
 def shard_of(key: str) -> int:
@@ -99,18 +108,37 @@ class OutboxWriter:
     async def _insert(
         self, session: AsyncSession, staged: Sequence[tuple[str, TopicSpec, Envelope]]
     ) -> None:
-        headers = trace_headers()
-        rows = [
-            {
-                "event_id": envelope.event_id,
-                "topic": spec.name,
-                "key": key,
-                "shard": shard_of(key),
-                "event_type": envelope.event_type,
-                "envelope": envelope.model_dump(mode="json"),
-                "headers": headers,
-            }
+        """COPY the rows in on the session's own connection, inside its transaction.
+
+        COPY with JSON serialized once by pydantic costs a fraction of an ORM
+        executemany, which matters on the batch path where every movement stages
+        several events.
+        """
+        headers = json.dumps(trace_headers())
+        records = [
+            (
+                envelope.event_id,
+                spec.name,
+                key,
+                shard_of(key),
+                envelope.event_type,
+                envelope.model_dump_json(),
+                headers,
+            )
             for key, spec, envelope in staged
         ]
-        await session.execute(sa.insert(self._outbox), rows)
+        # NOTIFY first: it is delivered only on commit, and going through the session makes
+        # the driver open the caller's transaction (it begins lazily), which the COPY below
+        # must join rather than commit on its own.
         await session.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "")))
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        driver: asyncpg.Connection = raw.driver_connection
+        if not driver.is_in_transaction():
+            raise RuntimeError("outbox rows must be written inside the caller's transaction")
+        try:
+            await driver.copy_records_to_table(
+                self._outbox.name, columns=COPY_COLUMNS, records=records
+            )
+        except asyncpg.UniqueViolationError as error:
+            raise DuplicateEventId(str(error)) from error

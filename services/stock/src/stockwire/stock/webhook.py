@@ -27,11 +27,11 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from stockwire.contracts.base import Event
 from stockwire.contracts.envelope import Envelope, wrap
 from stockwire.contracts.topics import FSM_JOB_EVENTS
+from stockwire.runtime.outbox import DuplicateEventId
 from stockwire.runtime.service import ServiceRuntime
 from stockwire.stock.api_queries import ApiError, ErrorOut, ProblemOut, ShapedErrorsRoute
 from stockwire.stock.settings import StockSettings
@@ -247,14 +247,14 @@ async def _stage(runtime: ServiceRuntime, received: Envelope, payload: Event) ->
     try:
         async with runtime.sessions.begin() as session:
             await runtime.outbox.add(session, payload, topic=FSM_JOB_EVENTS, **as_sent)
-    except IntegrityError:
+    except DuplicateEventId:
         outbox = MESSAGING.outbox
         async with runtime.engine.connect() as conn:
             stored = await conn.scalar(
                 sa.select(outbox.c.envelope).where(outbox.c.event_id == received.event_id)
             )
         if stored is None:
-            # Another constraint failed, or the row was purged since: a 500, and the sender
+            # The row was purged between the insert and this read: a 500, and the sender
             # retries.
             raise
         if stored != wrap(payload, **as_sent).model_dump(mode="json"):
