@@ -8,6 +8,7 @@ systems that write them. A topic's dead-letter topic is ``<name>.dlq``.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from stockwire.contracts import catalog, fsm, network, receipts, scans, stock
@@ -42,7 +43,11 @@ class TopicSpec:
 
     def payload_model(self, event_type: str) -> type[Event] | None:
         """The payload model for ``event_type`` on this topic, or None if unknown."""
-        return _payload_index(self).get(event_type)
+        return self._by_event_type.get(event_type)
+
+    @cached_property
+    def _by_event_type(self) -> dict[str, type[Event]]:
+        return {model.event_type: model for model in self.payloads}
 
     def key_for(self, payload: Event) -> str:
         if not isinstance(payload, self.payloads):
@@ -51,10 +56,6 @@ class TopicSpec:
 
     def topic_configs(self) -> dict[str, str]:
         return {"cleanup.policy": self.cleanup_policy.value, **self.configs}
-
-
-def _payload_index(spec: TopicSpec) -> dict[str, type[Event]]:
-    return {model.event_type: model for model in spec.payloads}
 
 
 CATALOG_ITEMS = TopicSpec(
@@ -192,7 +193,12 @@ def by_name(name: str) -> TopicSpec:
 
 def topic_for(payload_type: type[Event]) -> TopicSpec:
     """The one topic that carries ``payload_type``."""
-    for spec in ALL_TOPICS:
-        if payload_type in spec.payloads:
-            return spec
-    raise KeyError(f"{payload_type.__name__} is carried by no registered topic")
+    try:
+        return _TOPIC_OF_PAYLOAD[payload_type]
+    except KeyError:
+        raise KeyError(f"{payload_type.__name__} is carried by no registered topic") from None
+
+
+_TOPIC_OF_PAYLOAD: dict[type[Event], TopicSpec] = {
+    payload: spec for spec in ALL_TOPICS for payload in spec.payloads
+}

@@ -6,7 +6,7 @@ record that it happened commit (or roll back) together.
 
 import uuid
 
-from sqlalchemy.dialects.postgresql import insert
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.runtime.tables import MessagingTables
@@ -14,7 +14,12 @@ from stockwire.runtime.tables import MessagingTables
 
 class Inbox:
     def __init__(self, tables: MessagingTables) -> None:
-        self._inbox = tables.inbox
+        # One statement for any batch size: unnest keeps it compiled and prepared once.
+        self._claim = sa.text(
+            f"INSERT INTO {tables.inbox.name} (consumer, event_id) "
+            "SELECT :consumer, unnest(CAST(:event_ids AS uuid[])) "
+            "ON CONFLICT DO NOTHING RETURNING event_id"
+        )
 
     async def claim(self, session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
         """True if ``event_id`` is new for ``consumer`` (and is now recorded), else False."""
@@ -26,11 +31,5 @@ class Inbox:
         """The subset of ``event_ids`` not seen before by ``consumer``, now recorded."""
         if not event_ids:
             return set()
-        statement = (
-            insert(self._inbox)
-            .values([{"consumer": consumer, "event_id": event_id} for event_id in event_ids])
-            .on_conflict_do_nothing()
-            .returning(self._inbox.c.event_id)
-        )
-        result = await session.execute(statement)
+        result = await session.execute(self._claim, {"consumer": consumer, "event_ids": event_ids})
         return set(result.scalars())
