@@ -50,7 +50,7 @@ class ServiceRuntime:
     _relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(self) -> None:
-        await self.broker.start()
+        await start_broker(self.broker)
         await self.relay.start()
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
 
@@ -75,6 +75,20 @@ class ServiceRuntime:
             checks["database"] = f"unreachable: {error.__class__.__name__}"
         checks["broker"] = "ok" if await self.broker.ping(timeout=2.0) else "unreachable"
         return checks
+
+
+async def start_broker(broker: KafkaBroker) -> None:
+    """``broker.start()``, but joining every consumer group at once.
+
+    FastStream starts subscribers one after another, and each waits for its group to
+    form (about 5 s on Tansu, the initial rebalance delay on Kafka), so a service with
+    five consumers took half a minute to become ready. Their starts are independent.
+    """
+    await broker.connect()
+    await asyncio.gather(*(subscriber.start() for subscriber in broker.subscribers))
+    for publisher in broker.publishers:
+        await publisher.start()
+    broker.running = True
 
 
 def build_runtime(name: str, settings: Settings, tables: MessagingTables) -> ServiceRuntime:
