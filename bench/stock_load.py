@@ -1,11 +1,12 @@
 """A realistic stock workload for an ISP, as ready-to-publish Kafka records.
 
-The world: 2,000 SKUs (serialized CPE, ONTs, routers and optics; bulk connectors and
-mounting kit; cable and fiber by the meter; lot-tracked batteries and splice kits) and
+The world: 2,000 SKUs (serialized CPE, ONTs, routers, switches, optics and antennas; bulk
+mounting kit and consumables; cable and fiber by the meter; lot-tracked batteries) and
 300 stock locations in 8 regions: 2 central distribution centres (the hot warehouses),
-8 regional warehouses, 90 network sites (points of presence, fiber huts, rooftops) and
-200 technician vans, plus 1,000 customer sites that installations go to. Demand is Zipf
-over SKUs (a few SKUs are most of the traffic) and skewed over vans and warehouses.
+8 regional warehouses each with a quarantine location under it (where faulty returns go),
+82 network sites (points of presence, fiber huts, rooftops) and 200 technician vans, plus
+1,000 customer sites that installations go to. Demand is Zipf over SKUs (a few SKUs are
+most of the traffic) and skewed over vans and warehouses.
 
 The load is what the stock service consumes from Kafka: FSM job events (parts issued
 from a van, a warehouse or a network site's spares; each issued line later installed at
@@ -20,7 +21,8 @@ that are published and applied before the load) is grown to cover every draw. Wi
 job, install and return follow the issue on the same key (the job id), so they stay in
 order.
 
-Also runnable on its own to check the generator: ``python bench/stock_load.py``.
+Also runnable on its own to describe a load without any server:
+``uv run python bench/stock_load.py [EVENTS]``.
 """
 
 import asyncio
