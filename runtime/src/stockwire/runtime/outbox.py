@@ -66,17 +66,17 @@ class OutboxWriter:
         FSM webhook relays job events this way): a retried delivery keeps its id, so the
         consumers' inboxes de-duplicate it, and the envelope still names its producer.
         """
-        spec = topic or topic_for(type(payload))
-        envelope = wrap(
+        staged = self._stage(
             payload,
-            producer=producer or self._producer,
+            topic,
+            producer=producer,
+            event_id=event_id,
             correlation_id=correlation_id,
             causation_id=causation_id,
             occurred_at=occurred_at,
-            event_id=event_id,
         )
-        await self._insert(session, [(spec.key_for(payload), spec, envelope)])
-        return envelope
+        await self._insert(session, [staged])
+        return staged[2]
 
     async def add_many(
         self,
@@ -91,19 +91,41 @@ class OutboxWriter:
         """Stage many events in one statement (the batch path of busy consumers)."""
         if not payloads:
             return []
-        staged = []
-        for payload in payloads:
-            spec = topic or topic_for(type(payload))
-            envelope = wrap(
+        staged = [
+            self._stage(
                 payload,
-                producer=self._producer,
+                topic,
                 correlation_id=correlation_id,
                 causation_id=causation_id,
                 occurred_at=occurred_at,
             )
-            staged.append((spec.key_for(payload), spec, envelope))
+            for payload in payloads
+        ]
         await self._insert(session, staged)
         return [envelope for _, _, envelope in staged]
+
+    def _stage(
+        self,
+        payload: Event,
+        topic: TopicSpec | None,
+        *,
+        correlation_id: uuid.UUID | None,
+        causation_id: uuid.UUID | None,
+        occurred_at: datetime | None,
+        producer: str | None = None,
+        event_id: uuid.UUID | None = None,
+    ) -> tuple[str, TopicSpec, Envelope]:
+        """The key, topic and envelope one payload is staged under."""
+        spec = topic or topic_for(type(payload))
+        envelope = wrap(
+            payload,
+            producer=producer or self._producer,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            occurred_at=occurred_at,
+            event_id=event_id,
+        )
+        return spec.key_for(payload), spec, envelope
 
     async def _insert(
         self, session: AsyncSession, staged: Sequence[tuple[str, TopicSpec, Envelope]]

@@ -130,18 +130,11 @@ class OutboxRelay:
         for (topic, partition), partition_rows in by_partition.items():
             batch = producer.create_batch()
             for row in partition_rows:
-                record = (row["key"].encode(), row["envelope"].encode())
-                if (
-                    batch.append(
-                        key=record[0], value=record[1], timestamp=None, headers=_headers(row)
-                    )
-                    is None
-                ):
+                key, value, headers = row["key"].encode(), row["envelope"].encode(), _headers(row)
+                # A full batch refuses the record; an empty one takes any record.
+                while batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     futures.append(await producer.send_batch(batch, topic, partition=partition))
                     batch = producer.create_batch()
-                    batch.append(
-                        key=record[0], value=record[1], timestamp=None, headers=_headers(row)
-                    )
             futures.append(await producer.send_batch(batch, topic, partition=partition))
         return futures
 
