@@ -20,6 +20,7 @@ import asyncpg
 from stockwire.runtime.db import asyncpg_dsn
 from stockwire.runtime.relay import OutboxRelay, purge_sent
 from stockwire.runtime.settings import Settings
+from stockwire.runtime.tables import OUTBOX_CHANNEL
 
 STATUS = """
 SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent,
@@ -59,7 +60,7 @@ async def replay(
     conn = await asyncpg.connect(asyncpg_dsn(settings.service_url(service)))
     try:
         result = await conn.execute(REPLAY, since, until, topic)
-        await conn.execute("SELECT pg_notify('stockwire_outbox', '')")
+        await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
     finally:
         await conn.close()
     return int(result.split()[-1])
