@@ -1,11 +1,19 @@
-"""Closing a cycle count: what was counted against the balances at its location, the
-variances booked as count adjustments, accuracy and variance alerts."""
+"""Cycle counts: opened at a location (for some SKUs or all), scanned line by line, then
+closed, which compares what was counted with the balances there, books the variances as
+count adjustments, and works out the count's accuracy.
 
+A scan only records a count line; nothing moves until the count is closed."""
+
+from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKind, RejectionReason
+from stockwire.stock.domain.checks import catalog_item, serials_fit, sku_of
+from stockwire.stock.domain.commands import CloseCount, Line, OpenCount, RecordCount
 from stockwire.stock.domain.draft import Draft, Refused, lot_label
+from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
+from stockwire.stock.domain.lots import lot_of
 from stockwire.stock.domain.model import (
     NOT_TRACKED,
     ONE,
@@ -16,14 +24,98 @@ from stockwire.stock.domain.model import (
     Count,
     CountLine,
     CountLineKey,
+    CountStatus,
     ItemInfo,
     Pair,
     SerialRecord,
     SerialState,
 )
 
-if TYPE_CHECKING:
-    from stockwire.stock.domain.book import StockBook
+ACCURACY_PLACES = Decimal("0.00001")
+
+
+def open_count(draft: Draft, cmd: OpenCount) -> None:
+    if draft.count_of(cmd.count_id) is not None:
+        raise Conflict("count_id", f"count {cmd.count_id!r} already exists")
+    location = draft.state.locations.get(cmd.location)
+    if location is None or not location.active:
+        state = "retired" if location is not None else "not in the catalog"
+        raise Invalid("location", f"location {cmd.location!r} is {state}")
+    count = Count(
+        count_id=cmd.count_id,
+        location=cmd.location,
+        blind=cmd.blind,
+        status=CountStatus.OPEN,
+        opened_at=draft.book.now,
+        skus=tuple(sorted(set(cmd.skus))) if cmd.skus is not None else None,
+    )
+    draft.counts[cmd.count_id] = count
+    draft.count = count
+
+
+def record_count(draft: Draft, cmd: RecordCount) -> None:
+    """A scan adds to its line (a serial counts once), or with ``replace`` sets it."""
+    count = draft.count_of(cmd.count_id)
+    serials = (cmd.serial,) if cmd.serial else ()
+    draft.focus(
+        MovementKind.COUNT_ADJUSTMENT,
+        cmd.sku,
+        count.location if count else (cmd.location or "?"),
+        cmd.quantity,
+        cmd.lot,
+        cmd.serial,
+    )
+    if not cmd.count_id:
+        raise Refused(RejectionReason.COUNT_NOT_OPEN, "a count scan must name its count_id")
+    if count is None or count.status != CountStatus.OPEN:
+        state = "does not exist" if count is None else "is closed"
+        raise Refused(RejectionReason.COUNT_NOT_OPEN, f"count {cmd.count_id!r} {state}")
+    if cmd.location is not None and cmd.location != count.location:
+        raise Refused(
+            RejectionReason.COUNT_NOT_OPEN,
+            f"count {cmd.count_id!r} is at {count.location!r}, not at {cmd.location!r}",
+        )
+    sku = sku_of(draft, cmd.sku, serials)
+    item = catalog_item(draft, sku, retired_ok=True)
+    serials_fit(item, Line(sku, cmd.quantity, serials))
+    if item.serialized:
+        if cmd.quantity > 1:
+            raise Refused(RejectionReason.INVALID_QUANTITY, "a serial is counted once")
+        key = CountLineKey(cmd.count_id, sku, NOT_TRACKED, cmd.serial or NOT_TRACKED)
+        counted = cmd.quantity if cmd.replace else ONE
+    else:
+        key = CountLineKey(cmd.count_id, sku, lot_of(item, cmd.lot), NOT_TRACKED)
+        before = draft.line(key)
+        already = before.counted if before is not None else ZERO
+        counted = cmd.quantity if cmd.replace else already + cmd.quantity
+    draft.lines[key] = CountLine(counted)
+    draft.count = count
+
+
+def close_count(draft: Draft, cmd: CloseCount) -> None:
+    """Book the variances; accuracy is the share of lines that matched."""
+    count = draft.count_of(cmd.count_id)
+    if count is None:
+        raise NotFound("count", cmd.count_id)
+    if count.status != CountStatus.OPEN:
+        raise Conflict("count_id", f"count {cmd.count_id!r} is already closed")
+    closing = CountClosing(draft, count)
+    closing.run()
+    accuracy = (
+        (Decimal(closing.matching) / Decimal(closing.counted)).quantize(ACCURACY_PLACES)
+        if closing.counted
+        else ONE
+    )
+    closed = replace(
+        count,
+        status=CountStatus.CLOSED,
+        closed_at=draft.book.now,
+        items_counted=closing.counted,
+        items_matching=closing.matching,
+        accuracy=accuracy,
+    )
+    draft.counts[count.count_id] = closed
+    draft.count = closed
 
 
 class CountClosing:
@@ -35,8 +127,8 @@ class CountClosing:
     Balances in the count's scope that nobody counted are lines counted as zero.
     """
 
-    def __init__(self, book: "StockBook", draft: Draft, count: Count) -> None:
-        self.book = book
+    def __init__(self, draft: Draft, count: Count) -> None:
+        self.book = draft.book
         self.draft = draft
         self.count = count
         self.location = count.location

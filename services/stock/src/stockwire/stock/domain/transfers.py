@@ -1,0 +1,247 @@
+"""Transfers between two locations: shipped, stock is in transit out at one end and in
+transit in at the other; received, transit clears at both ends, and what did not arrive
+is written off with a discrepancy alert."""
+
+from dataclasses import replace
+from decimal import Decimal
+
+from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKind, RejectionReason
+from stockwire.stock.domain.checks import active_location, catalog_item, in_stock_at, serials_fit
+from stockwire.stock.domain.commands import Line, ReceiveTransfer, ShipTransfer
+from stockwire.stock.domain.draft import Draft, Refused
+from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
+from stockwire.stock.domain.lots import lot_of
+from stockwire.stock.domain.model import (
+    NOT_TRACKED,
+    ONE,
+    ZERO,
+    Amounts,
+    BalanceKey,
+    ItemInfo,
+    Pair,
+    SerialState,
+    Transfer,
+    TransferStatus,
+)
+
+
+def ship_transfer(draft: Draft, cmd: ShipTransfer) -> None:
+    if draft.transfer(cmd.transfer_id) is not None:
+        raise Conflict("transfer_id", f"transfer {cmd.transfer_id!r} already exists")
+    if cmd.from_location == cmd.to_location:
+        raise Invalid("to_location", "a transfer moves stock between two locations")
+    draft.focus(MovementKind.TRANSFER_SHIP, cmd.sku, cmd.from_location, cmd.quantity, cmd.lot)
+    item = catalog_item(draft, cmd.sku)
+    active_location(draft, cmd.from_location)
+    active_location(draft, cmd.to_location)
+    line = Line(cmd.sku, cmd.quantity, cmd.serials, cmd.lot)
+    serials_fit(item, line)
+    if item.serialized and len(cmd.serials) != cmd.quantity:
+        raise Invalid("serials", "name as many serials as the quantity")
+    details = {
+        "from_location": cmd.from_location,
+        "to_location": cmd.to_location,
+        "transfer_id": cmd.transfer_id,
+    }
+    lot = NOT_TRACKED
+    for serial in cmd.serials:
+        record = in_stock_at(draft, item, serial, cmd.from_location)
+        movement = draft.record(
+            MovementKind.TRANSFER_SHIP,
+            "transfer_shipped",
+            cmd.sku,
+            cmd.from_location,
+            ONE,
+            _shipping_legs(cmd, NOT_TRACKED, serial, ONE),
+            serial=serial,
+            lot=record.lot,
+            **details,
+        )
+        draft.move_serial(
+            replace(
+                record,
+                location=cmd.to_location,
+                state=SerialState.IN_TRANSIT,
+                last_movement_id=movement.movement_id,
+            )
+        )
+    if not item.serialized:
+        lot = _single_lot(draft, item, cmd.from_location, cmd.quantity, cmd.lot)
+        draft.record(
+            MovementKind.TRANSFER_SHIP,
+            "transfer_shipped",
+            cmd.sku,
+            cmd.from_location,
+            cmd.quantity,
+            _shipping_legs(cmd, lot, NOT_TRACKED, cmd.quantity),
+            lot=lot,
+            **details,
+        )
+    draft.transfers[cmd.transfer_id] = Transfer(
+        transfer_id=cmd.transfer_id,
+        sku=cmd.sku,
+        from_location=cmd.from_location,
+        to_location=cmd.to_location,
+        lot=lot,
+        serials=cmd.serials,
+        quantity_shipped=cmd.quantity,
+        quantity_received=None,
+        status=TransferStatus.IN_TRANSIT,
+        shipped_at=draft.book.now,
+    )
+
+
+def _shipping_legs(
+    cmd: ShipTransfer, lot: str, serial: str, quantity: Decimal
+) -> list[tuple[BalanceKey, Amounts]]:
+    return [
+        (
+            BalanceKey(cmd.sku, cmd.from_location, lot, serial),
+            Amounts(on_hand=-quantity, in_transit_out=quantity),
+        ),
+        (BalanceKey(cmd.sku, cmd.to_location, lot, serial), Amounts(in_transit_in=quantity)),
+    ]
+
+
+def _single_lot(
+    draft: Draft, item: ItemInfo, location: str, quantity: Decimal, lot: str | None
+) -> str:
+    """A transfer carries one lot: the named one, else the first that holds the whole
+    quantity, else the fullest (the negative-stock rule then judges it)."""
+    if lot is not None or not item.by_lot:
+        return lot_of(item, lot)
+    candidates = [
+        (draft.amounts(key).on_hand, key.lot)
+        for key in draft.keys_at(Pair(item.sku, location))
+        if not key.serial
+    ]
+    for on_hand, candidate in candidates:
+        if on_hand >= quantity:
+            return candidate
+    positive = [c for c in candidates if c[0] > 0]
+    return max(positive)[1] if positive else NOT_TRACKED
+
+
+def receive_transfer(draft: Draft, cmd: ReceiveTransfer) -> None:
+    transfer = draft.transfer(cmd.transfer_id)
+    if transfer is None:
+        raise NotFound("transfer", cmd.transfer_id)
+    if transfer.status != TransferStatus.IN_TRANSIT:
+        raise Conflict("transfer_id", f"transfer {cmd.transfer_id!r} was already received")
+    shipped = transfer.quantity_shipped
+    draft.focus(
+        MovementKind.TRANSFER_RECEIVE,
+        transfer.sku,
+        transfer.to_location,
+        cmd.quantity or shipped,
+        transfer.lot or None,
+    )
+    catalog_item(draft, transfer.sku, retired_ok=True)
+    active_location(draft, transfer.to_location)
+    if cmd.quantity > shipped:
+        raise Refused(
+            RejectionReason.INVALID_QUANTITY,
+            f"received {cmd.quantity} but transfer {transfer.transfer_id!r} shipped {shipped}",
+        )
+    details = {
+        "from_location": transfer.from_location,
+        "to_location": transfer.to_location,
+        "transfer_id": transfer.transfer_id,
+    }
+    if transfer.serials:
+        arrived = _arrived_serials(transfer, cmd)
+        for serial in transfer.serials:
+            came = serial in arrived
+            legs = _arrival_legs(transfer, NOT_TRACKED, serial, ONE, came)
+            record = draft.serial(serial)
+            assert record is not None
+            movement = draft.record(
+                MovementKind.TRANSFER_RECEIVE,
+                "transfer_received" if came else "transfer_shortage",
+                transfer.sku,
+                transfer.to_location,
+                ONE,
+                legs,
+                serial=serial,
+                lot=record.lot,
+                **details,
+            )
+            state = SerialState.IN_STOCK if came else SerialState.WRITTEN_OFF
+            draft.move_serial(
+                replace(
+                    record,
+                    location=transfer.to_location,
+                    state=state,
+                    last_movement_id=movement.movement_id,
+                )
+            )
+    else:
+        missing = shipped - cmd.quantity
+        for quantity, came in ((cmd.quantity, True), (missing, False)):
+            if quantity > 0:
+                draft.record(
+                    MovementKind.TRANSFER_RECEIVE,
+                    "transfer_received" if came else "transfer_shortage",
+                    transfer.sku,
+                    transfer.to_location,
+                    quantity,
+                    _arrival_legs(transfer, transfer.lot, NOT_TRACKED, quantity, came),
+                    lot=transfer.lot,
+                    **details,
+                )
+    draft.transfers[transfer.transfer_id] = replace(
+        transfer,
+        quantity_received=cmd.quantity,
+        status=TransferStatus.RECEIVED,
+        received_at=draft.book.now,
+    )
+    if cmd.quantity < shipped:
+        draft.alert(
+            AlertKind.TRANSFER_DISCREPANCY,
+            AlertSeverity.WARNING,
+            f"transfer_discrepancy:{transfer.transfer_id}",
+            f"transfer {transfer.transfer_id} of {transfer.sku} from "
+            f"{transfer.from_location} to {transfer.to_location}: shipped {shipped}, "
+            f"received {cmd.quantity}; {shipped - cmd.quantity} written off",
+            transfer.sku,
+            transfer.to_location,
+            expected_quantity=shipped,
+            actual_quantity=cmd.quantity,
+            transfer_id=transfer.transfer_id,
+        )
+
+
+def _arrived_serials(transfer: Transfer, cmd: ReceiveTransfer) -> set[str]:
+    if cmd.serials is None:
+        if cmd.quantity != transfer.quantity_shipped:
+            raise Refused(
+                RejectionReason.SERIAL_REQUIRED,
+                "fewer arrived than were shipped: name the serials that arrived",
+            )
+        return set(transfer.serials)
+    strangers = sorted(set(cmd.serials) - set(transfer.serials))
+    if strangers:
+        raise Refused(
+            RejectionReason.INVALID_QUANTITY,
+            f"serial(s) {', '.join(strangers)} were not shipped on transfer "
+            f"{transfer.transfer_id!r}",
+        )
+    if len(set(cmd.serials)) != cmd.quantity:
+        raise Invalid("serials", "name as many distinct serials as the quantity received")
+    return set(cmd.serials)
+
+
+def _arrival_legs(
+    transfer: Transfer, lot: str, serial: str, quantity: Decimal, came: bool
+) -> list[tuple[BalanceKey, Amounts]]:
+    """Transit clears at both ends; what came is on hand, what did not is written off."""
+    return [
+        (
+            BalanceKey(transfer.sku, transfer.to_location, lot, serial),
+            Amounts(on_hand=quantity if came else ZERO, in_transit_in=-quantity),
+        ),
+        (
+            BalanceKey(transfer.sku, transfer.from_location, lot, serial),
+            Amounts(in_transit_out=-quantity),
+        ),
+    ]
