@@ -1,15 +1,16 @@
 """Bootstrap for a service process: one place wires database, broker, outbox and HTTP.
 
-A service builds a :class:`ServiceRuntime`, registers its routers and consumers, and calls
-:func:`serve`. The FastAPI lifespan starts the broker and the outbox relay and stops them
-on shutdown; uvicorn turns SIGINT/SIGTERM into that shutdown.
+A service builds a :class:`ServiceRuntime`, registers its routers, consumers and background
+jobs, and calls :func:`serve`. The FastAPI lifespan starts the broker, the outbox relay and
+the background jobs and stops them on shutdown; uvicorn turns SIGINT/SIGTERM into that
+shutdown.
 """
 
 import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -47,18 +48,32 @@ class ServiceRuntime:
     broker: KafkaBroker
     relay: OutboxRelay
     tracer_provider: TracerProvider
-    _relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _jobs: dict[str, Callable[[], Coroutine[object, object, None]]] = field(
+        default_factory=dict, repr=False
+    )
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
+
+    def run_in_background(
+        self, name: str, job: Callable[[], Coroutine[object, object, None]]
+    ) -> None:
+        """Run ``job()`` as a task from start until stop, which cancels it; register before
+        start. It runs until cancelled, so it handles its own failures (log, retry)."""
+        self._jobs[f"{self.name}-{name}"] = job
 
     async def start(self) -> None:
         await start_broker(self.broker)
         await self.relay.start()
-        self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+        for name, job in self._jobs.items():
+            self._tasks.append(asyncio.create_task(job(), name=name))
 
     async def stop(self) -> None:
-        if self._relay_task is not None:
-            self._relay_task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
+                await task
+        self._tasks.clear()
         await self.relay.stop()
         await self.broker.stop()
         await self.engine.dispose()

@@ -1,5 +1,8 @@
-"""Wires stock once: runtime (database, broker, outbox relay), consumers, units of work and
-the HTTP app (commands, queries and the FSM webhook)."""
+"""Wires stock once: runtime (database, broker, outbox relay), consumers, units of work,
+the purge of expired Idempotency-Key answers and the HTTP app (commands, queries and the
+FSM webhook)."""
+
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -7,6 +10,7 @@ from stockwire.runtime.service import ServiceRuntime, build_runtime, create_app
 from stockwire.stock import api_queries, webhook
 from stockwire.stock.api_commands import commands_router
 from stockwire.stock.consumers import policy_of, register_consumers
+from stockwire.stock.request_retention import purge_requests_periodically
 from stockwire.stock.settings import StockSettings
 from stockwire.stock.tables import MESSAGING
 from stockwire.stock.unit_of_work import StockUnitOfWork
@@ -24,6 +28,9 @@ def bootstrap(settings: StockSettings, *, consumers: bool = True) -> tuple[FastA
     policy = policy_of(settings)
     if consumers:
         register_consumers(runtime, settings)
+    runtime.run_in_background(
+        "request-retention", partial(purge_requests_periodically, runtime.engine, settings)
+    )
 
     def new_uow() -> StockUnitOfWork:
         return StockUnitOfWork(runtime.sessions, runtime.outbox, policy)
