@@ -2,6 +2,8 @@
 
 import json
 import re
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from stockwire.contracts import fsm, receipts, scans
 from stockwire.contracts.base import Event
-from stockwire.contracts.envelope import Envelope, wrap
+from stockwire.contracts.envelope import Envelope, envelope_json, wrap
 from stockwire.contracts.schemas import (
     ENVELOPE_FILE,
     EXAMPLES_DIR,
@@ -68,6 +70,29 @@ def test_examples_are_written_exactly_as_a_writer_writes_them(example):
         event_id=envelope.event_id,
     )
     assert written.model_dump(mode="json") == example.envelope
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=example_id)
+def test_the_outbox_writes_each_event_byte_for_byte_as_wrap_would(example):
+    envelope = Envelope.model_validate(example.envelope)
+    fields = {
+        "producer": envelope.producer,
+        "correlation_id": envelope.correlation_id,
+        "causation_id": envelope.causation_id,
+        "occurred_at": envelope.occurred_at,
+        "event_id": envelope.event_id,
+    }
+    expected = wrap(parsed(example), **fields).model_dump_json().encode()
+    assert envelope_json(parsed(example), **fields) == expected
+
+
+def test_the_outbox_writer_refuses_an_envelope_without_a_producer_or_time_zone():
+    example = EXAMPLES[0]
+    fields = {"event_id": uuid.uuid4(), "occurred_at": datetime.now(UTC), "producer": "tests"}
+    with pytest.raises(ValueError, match="producer"):
+        envelope_json(parsed(example), **{**fields, "producer": ""})
+    with pytest.raises(ValueError, match="time zone"):
+        envelope_json(parsed(example), **{**fields, "occurred_at": datetime.now()})
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=example_id)

@@ -9,7 +9,8 @@ import json
 import uuid
 import zlib
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 import sqlalchemy as sa
@@ -17,7 +18,8 @@ from opentelemetry.propagate import inject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.contracts.base import Event
-from stockwire.contracts.envelope import Envelope, wrap
+from stockwire.contracts.envelope import envelope_json
+from stockwire.contracts.ids import new_id
 from stockwire.contracts.topics import TopicSpec, topic_for
 from stockwire.runtime.tables import OUTBOX_CHANNEL, OUTBOX_SHARDS, MessagingTables
 
@@ -41,6 +43,19 @@ def trace_headers() -> dict[str, str]:
     return carrier
 
 
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """One outbox row: an event in its envelope, and where it is published."""
+
+    event_id: uuid.UUID
+    event_type: str
+    topic: str
+    key: str
+    occurred_at: datetime
+    envelope: str
+    """The envelope's JSON."""
+
+
 class OutboxWriter:
     """Adds events to the outbox in the caller's session; the caller commits."""
 
@@ -59,24 +74,24 @@ class OutboxWriter:
         topic: TopicSpec | None = None,
         event_id: uuid.UUID | None = None,
         producer: str | None = None,
-    ) -> Envelope:
+    ) -> Staged:
         """Wrap ``payload`` in an envelope and stage it for publishing on its topic.
 
         ``event_id`` and ``producer`` keep those of an event received from outside (the
         FSM webhook relays job events this way): a retried delivery keeps its id, so the
         consumers' inboxes de-duplicate it, and the envelope still names its producer.
         """
-        staged = self._stage(
+        staged = self.stage(
             payload,
-            topic,
+            topic=topic,
             producer=producer,
             event_id=event_id,
             correlation_id=correlation_id,
             causation_id=causation_id,
-            occurred_at=occurred_at,
+            occurred_at=occurred_at or datetime.now(UTC),
         )
-        await self._insert(session, [staged])
-        return staged[2]
+        await self.insert(session, [staged])
+        return staged
 
     async def add_many(
         self,
@@ -87,67 +102,68 @@ class OutboxWriter:
         causation_id: uuid.UUID | None = None,
         occurred_at: datetime | None = None,
         topic: TopicSpec | None = None,
-    ) -> list[Envelope]:
+    ) -> list[Staged]:
         """Stage many events in one statement (the batch path of busy consumers)."""
-        if not payloads:
-            return []
+        at = occurred_at or datetime.now(UTC)
         staged = [
-            self._stage(
+            self.stage(
                 payload,
-                topic,
+                topic=topic,
                 correlation_id=correlation_id,
                 causation_id=causation_id,
-                occurred_at=occurred_at,
+                occurred_at=at,
             )
             for payload in payloads
         ]
-        await self._insert(session, staged)
-        return [envelope for _, _, envelope in staged]
+        await self.insert(session, staged)
+        return staged
 
-    def _stage(
+    def stage(
         self,
         payload: Event,
-        topic: TopicSpec | None,
         *,
-        correlation_id: uuid.UUID | None,
-        causation_id: uuid.UUID | None,
-        occurred_at: datetime | None,
+        occurred_at: datetime,
+        correlation_id: uuid.UUID | None = None,
+        causation_id: uuid.UUID | None = None,
+        topic: TopicSpec | None = None,
         producer: str | None = None,
         event_id: uuid.UUID | None = None,
-    ) -> tuple[str, TopicSpec, Envelope]:
-        """The key, topic and envelope one payload is staged under."""
+    ) -> Staged:
+        """The outbox row for one payload, for :meth:`insert` (callers that give each event
+        its own correlation build the rows themselves)."""
         spec = topic or topic_for(type(payload))
-        envelope = wrap(
+        event_id = event_id or new_id()
+        key = spec.key_for(payload)
+        envelope = envelope_json(
             payload,
+            event_id=event_id,
             producer=producer or self._producer,
+            occurred_at=occurred_at,
             correlation_id=correlation_id,
             causation_id=causation_id,
-            occurred_at=occurred_at,
-            event_id=event_id,
         )
-        return spec.key_for(payload), spec, envelope
+        return Staged(event_id, payload.event_type, spec.name, key, occurred_at, envelope.decode())
 
-    async def _insert(
-        self, session: AsyncSession, staged: Sequence[tuple[str, TopicSpec, Envelope]]
-    ) -> None:
+    async def insert(self, session: AsyncSession, staged: Sequence[Staged]) -> None:
         """COPY the rows in on the session's own connection, inside its transaction.
 
-        COPY with JSON serialized once by pydantic costs a fraction of an ORM
-        executemany, which matters on the batch path where every movement stages
-        several events.
+        COPY costs a fraction of an ORM executemany, which matters on the batch path
+        where every movement stages several events.
         """
+        if not staged:
+            return
         headers = json.dumps(trace_headers())
         records = [
             (
-                envelope.event_id,
-                spec.name,
-                key,
-                shard_of(key),
-                envelope.event_type,
-                envelope.model_dump_json(),
+                row.event_id,
+                row.topic,
+                row.key,
+                shard_of(row.key),
+                row.event_type,
+                row.envelope,
                 headers,
             )
-            for key, spec, envelope in staged
+            for row in staged
         ]
         # NOTIFY first: it is delivered only on commit, and going through the session makes
         # the driver open the caller's transaction (it begins lazily), which the COPY below

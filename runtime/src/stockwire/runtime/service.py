@@ -8,6 +8,7 @@ shutdown.
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -194,8 +195,23 @@ def _operations_router(runtime: ServiceRuntime) -> APIRouter:
     return router
 
 
+GC_THRESHOLDS = (50_000, 20, 100)
+"""Python's default (700, 10, 10) runs a young collection every 700 allocations; a
+consumer batch allocates millions of short-lived objects, and collecting that often cost
+a busy stock service about 13% of its throughput (``make bench-stock``)."""
+
+
+def tune_garbage_collector() -> None:
+    """Move what start-up built (modules, models, schemas) out of the collector's sight,
+    and collect young objects less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def serve(app: FastAPI, runtime: ServiceRuntime) -> None:
     """Run the service until SIGINT/SIGTERM."""
+    tune_garbage_collector()
     uvicorn.run(
         app,
         host=runtime.settings.http_host,

@@ -141,8 +141,8 @@ def _book_handle(runtime: ServiceRuntime, policy: Policy, translate: Translate) 
             if (cmd := translate(received.envelope, received.payload)) is not None
         ]
         if cmds:
-            cause = batch[0].envelope if len(batch) == 1 else None
-            uow = StockUnitOfWork.within(session, runtime.outbox, policy, cause)
+            causes = [received.envelope for received in batch]
+            uow = StockUnitOfWork.within(session, runtime.outbox, policy, causes)
             await handlers.apply_commands(cmds, uow)
 
     return handle

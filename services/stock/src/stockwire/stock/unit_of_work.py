@@ -11,7 +11,7 @@ publishes one level, the latest).
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockwire.contracts.base import Event
 from stockwire.contracts.envelope import Envelope
+from stockwire.contracts.ids import new_id
 from stockwire.contracts.stock import (
     StockAlertRaised,
     StockLevelChanged,
@@ -101,31 +102,33 @@ def alert_payload(a: Alert) -> StockAlertRaised:
     )
 
 
-def book_payloads(book: StockBook) -> list[Event]:
-    """The book's events in the order they happened, then the changed levels."""
-    payloads: list[Event] = []
+def book_payloads(book: StockBook) -> list[tuple[Event, uuid.UUID | None]]:
+    """The book's events in the order they happened, then the changed levels, each with
+    the id of the event that caused it (a level: the cause of its last movement)."""
+    payloads: list[tuple[Event, uuid.UUID | None]] = []
+    sources: dict[uuid.UUID, uuid.UUID | None] = {}
     for event in book.events:
         if isinstance(event, Movement):
-            payloads.append(movement_payload(event))
+            sources[event.movement_id] = event.source_event_id
+            payloads.append((movement_payload(event), event.source_event_id))
         elif isinstance(event, Rejection):
-            payloads.append(rejection_payload(event))
+            payloads.append((rejection_payload(event), event.source_event_id))
         else:
-            payloads.append(alert_payload(event))
+            payloads.append((alert_payload(event), event.source_event_id))
     for pair, movement_id in sorted(book.touched.items()):
         level = book.state.level(pair)
-        payloads.append(
-            StockLevelChanged(
-                sku=pair.sku,
-                location=pair.location,
-                on_hand=level.on_hand,
-                reserved=level.reserved,
-                in_transit_in=level.in_transit_in,
-                in_transit_out=level.in_transit_out,
-                available=level.available,
-                as_of=book.now,
-                last_movement_id=movement_id,
-            )
+        level_event = StockLevelChanged(
+            sku=pair.sku,
+            location=pair.location,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            in_transit_in=level.in_transit_in,
+            in_transit_out=level.in_transit_out,
+            available=level.available,
+            as_of=book.now,
+            last_movement_id=movement_id,
         )
+        payloads.append((level_event, sources.get(movement_id) if movement_id else None))
     return payloads
 
 
@@ -141,14 +144,14 @@ class StockUnitOfWork:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         session: AsyncSession | None = None,
-        cause: Envelope | None = None,
+        causes: Sequence[Envelope] = (),
     ) -> None:
         self._sessions = sessions
         self._given = session
         self._outbox = outbox
         self.policy = policy
         self._clock = clock
-        self._cause = cause
+        self._causes = {cause.event_id: cause for cause in causes}
         self._books: list[StockBook] = []
 
     @classmethod
@@ -157,11 +160,10 @@ class StockUnitOfWork:
         session: AsyncSession,
         outbox: OutboxWriter,
         policy: Policy,
-        cause: Envelope | None = None,
+        causes: Sequence[Envelope] = (),
     ) -> "StockUnitOfWork":
-        """A unit of work inside the caller's transaction; ``cause`` is the one event the
-        transaction applies, if it applies exactly one."""
-        return cls(None, outbox, policy, session=session, cause=cause)
+        """A unit of work inside the caller's transaction, which applies ``causes``."""
+        return cls(None, outbox, policy, session=session, causes=causes)
 
     def now(self) -> datetime:
         return self._clock()
@@ -194,22 +196,25 @@ class StockUnitOfWork:
         """Stage every recorded event in the outbox; commit too unless the caller owns
         the transaction.
 
-        Events of one transaction share its cause's correlation id and name it as their
-        cause when the transaction applied one event (every HTTP request, and a consumer
-        batch of one); a batch of many events stages each with its own correlation id,
-        and each payload names its source event (``source_event_id``).
+        An event caused by one of the applied events (its ``source_event_id``) carries
+        that event's correlation id and names it as its cause, so a flow stays traceable
+        through a batch of many; the events of an HTTP request share one new correlation.
         """
-        payloads = [payload for book in self._books for payload in book_payloads(book)]
-        if self._cause is not None:
-            await self._outbox.add_many(
-                self.session,
-                payloads,
-                correlation_id=self._cause.correlation_id,
-                causation_id=self._cause.event_id,
-            )
-        else:
-            correlation = uuid.uuid4() if self._given is None else None
-            await self._outbox.add_many(self.session, payloads, correlation_id=correlation)
+        now = self._clock()
+        request = new_id() if not self._causes else None
+        rows = []
+        for book in self._books:
+            for payload, source in book_payloads(book):
+                cause = self._causes.get(source) if source is not None else None
+                rows.append(
+                    self._outbox.stage(
+                        payload,
+                        occurred_at=now,
+                        correlation_id=cause.correlation_id if cause else request,
+                        causation_id=cause.event_id if cause else None,
+                    )
+                )
+        await self._outbox.insert(self.session, rows)
         self._books = []
         if self._given is None:
             await self.session.commit()

@@ -21,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from stockwire.contracts.ids import new_id
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKind
 from stockwire.stock.domain.adjustments import adjust
 from stockwire.stock.domain.commands import (
@@ -91,7 +92,7 @@ class StockBook:
         state: StockState,
         policy: Policy,
         now: datetime,
-        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        new_id: Callable[[], uuid.UUID] = new_id,
     ) -> None:
         self.state = state
         self.policy = policy
