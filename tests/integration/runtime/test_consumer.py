@@ -48,7 +48,7 @@ def recording_consumer(
     return Consumer(
         settings=settings,
         broker=broker,
-        spec=spec,
+        topics=[spec],
         consumer=name,
         sessions=sessions,
         inbox=Inbox(MESSAGING),

@@ -46,7 +46,7 @@ async def test_consumer_span_continues_the_trace_that_wrote_the_event(
     Consumer(
         settings=settings,
         broker=broker,
-        spec=spec,
+        topics=[spec],
         consumer=f"test-trace-{uuid.uuid4().hex[:8]}",
         sessions=sessions,
         inbox=Inbox(MESSAGING),

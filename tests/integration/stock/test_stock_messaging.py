@@ -153,7 +153,7 @@ async def test_a_malformed_fsm_event_goes_to_the_dead_letter_topic(settings, pro
 
     headers = dict(record.headers)
     assert b"payload.lines.0.quantity" in headers["dlq-reason"]
-    assert headers["dlq-consumer"] == b"stock-fsm-job-events"
+    assert headers["dlq-consumer"] == b"stock-movements"
 
 
 @pytest.mark.parametrize("unknown", ["sku", "location"])

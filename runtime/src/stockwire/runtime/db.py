@@ -1,4 +1,8 @@
-"""Async engine and session factory, and creating a service's database when missing."""
+"""Async engine and session factory, bulk COPY in a session's transaction, and creating a
+service's database when missing."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import URL
@@ -44,3 +48,20 @@ async def ensure_database(settings: Settings, service: str) -> bool:
         return True
     finally:
         await conn.close()
+
+
+async def copy_records(
+    session: AsyncSession, table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]
+) -> None:
+    """COPY ``records`` into ``table`` on the session's own connection, inside its open
+    transaction: the cheapest bulk insert there is (no statement, no parameter arrays).
+
+    The transaction must have begun at the driver: SQLAlchemy begins lazily, at its first
+    statement, so run one through the session first.
+    """
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    if not driver.is_in_transaction():
+        raise RuntimeError(f"rows for {table} must be copied inside the caller's transaction")
+    await driver.copy_records_to_table(table, columns=list(columns), records=records)

@@ -21,6 +21,7 @@ from stockwire.contracts.base import Event
 from stockwire.contracts.envelope import envelope_json
 from stockwire.contracts.ids import new_id
 from stockwire.contracts.topics import TopicSpec, topic_for
+from stockwire.runtime.db import copy_records
 from stockwire.runtime.tables import OUTBOX_CHANNEL, OUTBOX_SHARDS, MessagingTables
 
 
@@ -169,14 +170,7 @@ class OutboxWriter:
         # the driver open the caller's transaction (it begins lazily), which the COPY below
         # must join rather than commit on its own.
         await session.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "")))
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        driver: asyncpg.Connection = raw.driver_connection
-        if not driver.is_in_transaction():
-            raise RuntimeError("outbox rows must be written inside the caller's transaction")
         try:
-            await driver.copy_records_to_table(
-                self._outbox.name, columns=COPY_COLUMNS, records=records
-            )
+            await copy_records(session, self._outbox.name, COPY_COLUMNS, records)
         except asyncpg.UniqueViolationError as error:
             raise DuplicateEventId(str(error)) from error

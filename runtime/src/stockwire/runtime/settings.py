@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="Prepended to every consumer group id, so several deployments (or test "
         "runs) can share one Kafka cluster without taking each other's partitions.",
     )
+    consumer_batch_linger_ms: float = Field(
+        default=20.0,
+        ge=0,
+        description="How long a batch consumer keeps fetching to fill a batch before it "
+        "applies what it has: the latency it may add, for fewer and larger transactions.",
+    )
     consumer_retry_initial_s: float = Field(default=0.2, gt=0)
     consumer_retry_max_s: float = Field(default=30.0, gt=0)
     consumer_max_handler_failures: int = Field(

@@ -19,7 +19,7 @@ from stockwire.contracts.topics import (
     FSM_JOB_EVENTS,
     GOODS_RECEIPTS,
     SCANS,
-    TopicSpec,
+    by_name,
 )
 from stockwire.runtime.consumer import Consumer, Handle, Received
 from stockwire.runtime.service import ServiceRuntime
@@ -43,14 +43,14 @@ from stockwire.stock.domain.model import ONE, Policy
 from stockwire.stock.settings import StockSettings
 from stockwire.stock.unit_of_work import StockUnitOfWork
 
-CONSUMERS = {
-    FSM_JOB_EVENTS.name: "stock-fsm-job-events",
-    SCANS.name: "stock-scans",
-    GOODS_RECEIPTS.name: "stock-goods-receipts",
+MOVEMENTS_CONSUMER = "stock-movements"
+"""The consumer group (and inbox name) applying every topic whose events move stock."""
+
+CATALOG_CONSUMERS = {
     CATALOG_ITEMS.name: "stock-catalog-items",
     CATALOG_LOCATIONS.name: "stock-catalog-locations",
 }
-"""Consumer group (and inbox name) per topic."""
+"""Consumer group (and inbox name) per catalog topic stock keeps a copy of."""
 
 
 def _origin(envelope: Envelope, who: str | None = None) -> Origin:
@@ -133,12 +133,31 @@ def receipt_command(envelope: Envelope, receipt: receipts.GoodsReceived) -> Comm
 Translate = Callable[[Envelope, Event], Command | None]
 
 
-def _book_handle(runtime: ServiceRuntime, policy: Policy, translate: Translate) -> Handle:
+def _scan(envelope: Envelope, event: Event) -> Command | None:
+    return scan_command(envelope, event) if isinstance(event, scans.ScanRecorded) else None
+
+
+def _receipt(envelope: Envelope, event: Event) -> Command | None:
+    return receipt_command(envelope, event) if isinstance(event, receipts.GoodsReceived) else None
+
+
+TRANSLATIONS: dict[str, Translate] = {
+    FSM_JOB_EVENTS.name: job_command,
+    SCANS.name: _scan,
+    GOODS_RECEIPTS.name: _receipt,
+}
+"""The topics whose events move stock, and how each event becomes a command. One group
+applies them all, so a batch mixes them: a trickle of goods receipts rides along with the
+job events instead of taking the same balances' locks in transactions of its own."""
+
+
+def _book_handle(runtime: ServiceRuntime, policy: Policy) -> Handle:
     async def handle(session: AsyncSession, batch: list[Received]) -> None:
         cmds = [
             cmd
             for received in batch
-            if (cmd := translate(received.envelope, received.payload)) is not None
+            if (cmd := TRANSLATIONS[received.topic](received.envelope, received.payload))
+            is not None
         ]
         if cmds:
             causes = [received.envelope for received in batch]
@@ -187,31 +206,27 @@ def policy_of(settings: StockSettings) -> Policy:
 def register_consumers(runtime: ServiceRuntime, settings: StockSettings) -> list[Consumer]:
     """Subscribe stock's consumers on the runtime's broker (they start with it)."""
     policy = policy_of(settings)
-    handles: list[tuple[TopicSpec, Handle]] = [
-        (FSM_JOB_EVENTS, _book_handle(runtime, policy, job_command)),
-        (SCANS, _book_handle(runtime, policy, _scan)),
-        (GOODS_RECEIPTS, _book_handle(runtime, policy, _receipt)),
-        (CATALOG_ITEMS, _copy_handle(runtime, policy, _copy_items)),
-        (CATALOG_LOCATIONS, _copy_handle(runtime, policy, _copy_locations)),
-    ]
-    return [
+    common = {
+        "settings": settings,
+        "broker": runtime.broker,
+        "sessions": runtime.sessions,
+        "inbox": runtime.inbox,
+        "max_batch": settings.stock_batch_size,
+    }
+    movements = Consumer(
+        topics=[by_name(name) for name in TRANSLATIONS],
+        consumer=MOVEMENTS_CONSUMER,
+        handle=_book_handle(runtime, policy),
+        members=settings.stock_consumer_members,
+        **common,
+    )
+    copies = [
         Consumer(
-            settings=settings,
-            broker=runtime.broker,
-            spec=spec,
-            consumer=CONSUMERS[spec.name],
-            sessions=runtime.sessions,
-            inbox=runtime.inbox,
-            handle=handle,
-            max_batch=settings.stock_batch_size,
+            topics=[spec],
+            consumer=CATALOG_CONSUMERS[spec.name],
+            handle=_copy_handle(runtime, policy, copy),
+            **common,
         )
-        for spec, handle in handles
+        for spec, copy in ((CATALOG_ITEMS, _copy_items), (CATALOG_LOCATIONS, _copy_locations))
     ]
-
-
-def _scan(envelope: Envelope, event: Event) -> Command | None:
-    return scan_command(envelope, event) if isinstance(event, scans.ScanRecorded) else None
-
-
-def _receipt(envelope: Envelope, event: Event) -> Command | None:
-    return receipt_command(envelope, event) if isinstance(event, receipts.GoodsReceived) else None
+    return [movements, *copies]

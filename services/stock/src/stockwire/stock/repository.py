@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.contracts.vocabulary import TrackingMode
+from stockwire.runtime.db import copy_records
 from stockwire.stock.domain import plan
 from stockwire.stock.domain.book import StockBook
 from stockwire.stock.domain.commands import Command, ItemCopy, LocationCopy
@@ -55,6 +56,7 @@ from stockwire.stock.domain.model import (
     Transfer,
     TransferStatus,
 )
+from stockwire.stock.tables import ledger
 
 MAX_TREE_DEPTH = 100
 """How far up the location tree the quarantine search looks, so a corrupt tree cannot loop."""
@@ -159,30 +161,6 @@ COUNT_LINES = text(
     WHERE count_id = ANY(:whole)
     """
 )
-
-INSERT_LEDGER = text(
-    """
-    INSERT INTO ledger (movement_id, kind, reason_code, sku, location, lot, serial,
-        on_hand_delta, reserved_delta, in_transit_in_delta, in_transit_out_delta, quantity,
-        from_location, to_location, condition, job_id, po_number, transfer_id, count_id,
-        actor, source_event_id, recorded_at)
-    SELECT m, k, r, s, l, lo, se, oh, re, ti, tout, q, fl, tl, c, j, po, t, ct, a, src,
-        CAST(:recorded_at AS timestamptz)
-    FROM unnest(
-        CAST(:movement_ids AS uuid[]), CAST(:kinds AS text[]), CAST(:reasons AS text[]),
-        CAST(:skus AS text[]), CAST(:locations AS text[]), CAST(:lots AS text[]),
-        CAST(:serials AS text[]), CAST(:on_hand AS numeric[]), CAST(:reserved AS numeric[]),
-        CAST(:transit_in AS numeric[]), CAST(:transit_out AS numeric[]),
-        CAST(:quantities AS numeric[]), CAST(:from_locations AS text[]),
-        CAST(:to_locations AS text[]), CAST(:conditions AS text[]), CAST(:jobs AS text[]),
-        CAST(:pos AS text[]), CAST(:transfers AS text[]), CAST(:counts AS text[]),
-        CAST(:actors AS text[]), CAST(:sources AS uuid[])
-    ) WITH ORDINALITY
-        AS x(m, k, r, s, l, lo, se, oh, re, ti, tout, q, fl, tl, c, j, po, t, ct, a, src, n)
-    ORDER BY n
-    """
-)
-"""Ledger ids follow the order movements happened in."""
 
 INSERT_NOTES = text(
     """
@@ -399,28 +377,30 @@ STORE_ANSWER = text(
 
 
 LEDGER_COLUMNS = (
-    "movement_ids",
-    "kinds",
-    "reasons",
-    "skus",
-    "locations",
-    "lots",
-    "serials",
-    "on_hand",
-    "reserved",
-    "transit_in",
-    "transit_out",
-    "quantities",
-    "from_locations",
-    "to_locations",
-    "conditions",
-    "jobs",
-    "pos",
-    "transfers",
-    "counts",
-    "actors",
-    "sources",
+    "movement_id",
+    "kind",
+    "reason_code",
+    "sku",
+    "location",
+    "lot",
+    "serial",
+    "on_hand_delta",
+    "reserved_delta",
+    "in_transit_in_delta",
+    "in_transit_out_delta",
+    "quantity",
+    "from_location",
+    "to_location",
+    "condition",
+    "job_id",
+    "po_number",
+    "transfer_id",
+    "count_id",
+    "actor",
+    "source_event_id",
+    "recorded_at",
 )
+"""Copied in the order movements happened, so ledger ids follow it."""
 
 
 def _amounts(row: Mapping[str, Any]) -> Amounts:
@@ -687,40 +667,42 @@ class StockRepository:
 
     async def _ledger(self, movements: Sequence[Movement], now: datetime) -> None:
         """One ledger row per leg (a movement without legs: one row of zeros)."""
-        columns: dict[str, list[Any]] = {name: [] for name in LEDGER_COLUMNS}
+        rows: list[tuple[Any, ...]] = []
         notes: list[tuple[object, str]] = []
         for m in movements:
             legs = m.legs or (Leg(BalanceKey(m.sku, m.location, m.lot, m.serial), NOTHING),)
             condition = m.condition.value if m.condition is not None else None
             for leg in legs:
                 key, delta = leg.key, leg.delta
-                for name, value in (
-                    ("movement_ids", m.movement_id),
-                    ("kinds", m.kind.value),
-                    ("reasons", m.reason_code),
-                    ("skus", key.sku),
-                    ("locations", key.location),
-                    ("lots", key.lot),
-                    ("serials", key.serial),
-                    ("on_hand", delta.on_hand),
-                    ("reserved", delta.reserved),
-                    ("transit_in", delta.in_transit_in),
-                    ("transit_out", delta.in_transit_out),
-                    ("quantities", m.quantity),
-                    ("from_locations", m.from_location),
-                    ("to_locations", m.to_location),
-                    ("conditions", condition),
-                    ("jobs", m.job_id),
-                    ("pos", m.po_number),
-                    ("transfers", m.transfer_id),
-                    ("counts", m.count_id),
-                    ("actors", m.actor),
-                    ("sources", m.source_event_id),
-                ):
-                    columns[name].append(value)
+                rows.append(
+                    (
+                        m.movement_id,
+                        m.kind.value,
+                        m.reason_code,
+                        key.sku,
+                        key.location,
+                        key.lot,
+                        key.serial,
+                        delta.on_hand,
+                        delta.reserved,
+                        delta.in_transit_in,
+                        delta.in_transit_out,
+                        m.quantity,
+                        m.from_location,
+                        m.to_location,
+                        condition,
+                        m.job_id,
+                        m.po_number,
+                        m.transfer_id,
+                        m.count_id,
+                        m.actor,
+                        m.source_event_id,
+                        now,
+                    )
+                )
             if m.note:
                 notes.append((m.movement_id, m.note))
-        await self._session.execute(INSERT_LEDGER, {**columns, "recorded_at": now})
+        await copy_records(self._session, ledger.name, LEDGER_COLUMNS, rows)
         if notes:
             ids, texts = _columns(notes, 2)
             await self._session.execute(INSERT_NOTES, {"ids": ids, "notes": texts})

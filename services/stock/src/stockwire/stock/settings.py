@@ -24,6 +24,14 @@ class StockSettings(Settings):
     stock_batch_size: int = Field(
         default=500, ge=1, le=10_000, description="Most events applied in one transaction."
     )
+    stock_consumer_members: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Consumer group members per stock-moving topic in one process. Each "
+        "applies its own partitions in order, so one batch is applied while another waits "
+        "on PostgreSQL.",
+    )
     stock_request_retention_hours: float = Field(
         default=24.0,
         ge=1,
