@@ -202,6 +202,7 @@ class Consumer:
                 group_id=settings.consumer_group_prefix + consumer,
                 ack_policy=AckPolicy.MANUAL,
                 auto_offset_reset="earliest",
+                fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
                 decoder=_undecoded,
                 title=f"{consumer}:{names}" + (f"#{member}" if member > 1 else ""),
                 description=f"{consumer} applies {names}",

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         description="Prepended to every consumer group id, so several deployments (or test "
         "runs) can share one Kafka cluster without taking each other's partitions.",
     )
+    consumer_fetch_max_wait_ms: int = Field(
+        default=50,
+        ge=1,
+        description="Longest a fetch waits at the broker for new records. Kafka answers as "
+        "soon as records arrive; Tansu waits out the whole time, so its default of 500 ms "
+        "was the largest part of an event's latency.",
+    )
     consumer_batch_linger_ms: float = Field(
         default=20.0,
         ge=0,
