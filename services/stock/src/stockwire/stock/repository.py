@@ -462,14 +462,18 @@ class StockRepository:
     ) -> tuple[str, int | None, Any] | None:
         """None if ``request_id`` is new (and now claimed until this transaction ends);
         else what the earlier request stored: its fingerprint, status code and body. A
-        concurrent duplicate waits here until the first one commits or rolls back."""
-        claimed = await self._session.scalar(
-            CLAIM_REQUEST, {"id": request_id, "fingerprint": fingerprint}
-        )
-        if claimed is not None:
-            return None
-        row = (await self._session.execute(STORED_ANSWER, {"id": request_id})).one()
-        return row.fingerprint, row.status_code, row.body
+        concurrent duplicate waits here until the first one commits or rolls back. The
+        stored answer can be purged between the claim and the read (its retention ran
+        out just then): the key is then new, and is claimed again."""
+        while True:
+            claimed = await self._session.scalar(
+                CLAIM_REQUEST, {"id": request_id, "fingerprint": fingerprint}
+            )
+            if claimed is not None:
+                return None
+            row = (await self._session.execute(STORED_ANSWER, {"id": request_id})).one_or_none()
+            if row is not None:
+                return row.fingerprint, row.status_code, row.body
 
     async def store_answer(self, request_id: str, status_code: int, body: str) -> None:
         await self._session.execute(
