@@ -19,6 +19,7 @@ from stockwire.contracts.topics import (
     FSM_JOB_EVENTS,
     GOODS_RECEIPTS,
     SCANS,
+    TopicSpec,
     by_name,
 )
 from stockwire.runtime.consumer import Consumer, Handle, Received
@@ -206,27 +207,28 @@ def policy_of(settings: StockSettings) -> Policy:
 def register_consumers(runtime: ServiceRuntime, settings: StockSettings) -> list[Consumer]:
     """Subscribe stock's consumers on the runtime's broker (they start with it)."""
     policy = policy_of(settings)
-    common = {
-        "settings": settings,
-        "broker": runtime.broker,
-        "sessions": runtime.sessions,
-        "inbox": runtime.inbox,
-        "max_batch": settings.stock_batch_size,
-    }
-    movements = Consumer(
-        topics=[by_name(name) for name in TRANSLATIONS],
-        consumer=MOVEMENTS_CONSUMER,
-        handle=_book_handle(runtime, policy),
-        members=settings.stock_consumer_members,
-        **common,
+
+    def consumer(topics: list[TopicSpec], name: str, handle: Handle, members: int) -> Consumer:
+        return Consumer(
+            settings=settings,
+            broker=runtime.broker,
+            topics=topics,
+            consumer=name,
+            sessions=runtime.sessions,
+            inbox=runtime.inbox,
+            handle=handle,
+            max_batch=settings.stock_batch_size,
+            members=members,
+        )
+
+    movements = consumer(
+        [by_name(name) for name in TRANSLATIONS],
+        MOVEMENTS_CONSUMER,
+        _book_handle(runtime, policy),
+        settings.stock_consumer_members,
     )
     copies = [
-        Consumer(
-            topics=[spec],
-            consumer=CATALOG_CONSUMERS[spec.name],
-            handle=_copy_handle(runtime, policy, copy),
-            **common,
-        )
+        consumer([spec], CATALOG_CONSUMERS[spec.name], _copy_handle(runtime, policy, copy), 1)
         for spec, copy in ((CATALOG_ITEMS, _copy_items), (CATALOG_LOCATIONS, _copy_locations))
     ]
     return [movements, *copies]
