@@ -7,7 +7,7 @@ A service declares them on its own MetaData (so its Alembic history owns them) b
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSON, UUID
 
 OUTBOX_CHANNEL = "stockwire_outbox"
 """The LISTEN/NOTIFY channel the outbox writer signals and the relay waits on."""
@@ -23,6 +23,9 @@ class MessagingTables:
 
 
 def define_messaging_tables(metadata: sa.MetaData) -> MessagingTables:
+    """The outbox keeps each envelope as ``json`` (the text as written, checked to be JSON),
+    so the relay publishes the writer's bytes without PostgreSQL parsing and re-serializing
+    every row as ``jsonb`` would."""
     outbox = sa.Table(
         "outbox",
         metadata,
@@ -32,8 +35,8 @@ def define_messaging_tables(metadata: sa.MetaData) -> MessagingTables:
         sa.Column("key", sa.Text, nullable=False),
         sa.Column("shard", sa.SmallInteger, nullable=False),
         sa.Column("event_type", sa.Text, nullable=False),
-        sa.Column("envelope", JSONB, nullable=False),
-        sa.Column("headers", JSONB, nullable=False),
+        sa.Column("envelope", JSON, nullable=False),
+        sa.Column("headers", JSON, nullable=False),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
