@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
-from stock_refs import ADMIN_TOKEN, READER_TOKEN, WRITER_TOKEN
+from stock_refs import ADMIN_TOKEN, READER_TOKEN, WRITER_TOKEN, Site, seed
 
 from stockwire.runtime.auth import hash_token
 from stockwire.runtime.migrate import upgrade
@@ -83,3 +83,11 @@ async def admin(stock_service: tuple[FastAPI, ServiceRuntime]) -> AsyncIterator[
 async def reader(stock_service: tuple[FastAPI, ServiceRuntime]) -> AsyncIterator[httpx.AsyncClient]:
     async with _client(stock_service[0], READER_TOKEN) as client:
         yield client
+
+
+@pytest.fixture
+async def site(stock_runtime: ServiceRuntime) -> Site:
+    """A fresh small network of locations in stock's catalog copy (see ``Site``)."""
+    site = Site()
+    await seed(stock_runtime, locations=site.locations())
+    return site

@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -68,6 +69,20 @@ async def seed(
     """Put items and locations in stock's read copy, as the catalog consumer would."""
     await handlers.copy_catalog_items(list(items), uow_for(runtime))
     await handlers.copy_catalog_locations(list(locations), uow_for(runtime))
+
+
+async def receive(client: httpx.AsyncClient, location: str, sku: str, quantity, **line) -> dict:
+    """Receive stock over HTTP against a random PO, so it is in the ledger like any other."""
+    response = await client.post(
+        "/api/v1/receipts",
+        json={
+            "location": location,
+            "po_number": ref("PO"),
+            "lines": [{"sku": sku, "received_quantity": str(quantity), **line}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 AMOUNTS = ("on_hand", "reserved", "in_transit_in", "in_transit_out")

@@ -1,27 +1,7 @@
 """The command API through the real app and PostgreSQL: movements, rejections, rules."""
 
 import pytest
-from stock_refs import Site, assert_books_balance, item, outbox_payloads, q, ref, seed
-
-
-@pytest.fixture
-async def site(stock_runtime) -> Site:
-    site = Site()
-    await seed(stock_runtime, locations=site.locations())
-    return site
-
-
-async def receive(client, location: str, sku: str, quantity, **line) -> dict:
-    response = await client.post(
-        "/api/v1/receipts",
-        json={
-            "location": location,
-            "po_number": ref("PO"),
-            "lines": [{"sku": sku, "received_quantity": str(quantity), **line}],
-        },
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+from stock_refs import assert_books_balance, item, outbox_payloads, q, receive, ref, seed
 
 
 async def test_receipt_then_issue_moves_stock_and_publishes_movements_and_one_level_each(

@@ -14,6 +14,7 @@ from stockwire.contracts.vocabulary import ReturnCondition
 from stockwire.stock import handlers
 from stockwire.stock.domain.commands import (
     Adjust,
+    CancelTransfer,
     CompleteJob,
     InstallPart,
     IssueParts,
@@ -46,6 +47,7 @@ steps = st.lists(
                 "adjust",
                 "ship",
                 "arrive",
+                "cancel",
                 "reserve",
                 "release",
                 "complete",
@@ -121,6 +123,8 @@ class Scenario:
                 return ReceiveTransfer(
                     self.transfers[pick % len(self.transfers)], q(quantity % 2), ORIGIN
                 )
+            case "cancel" if self.transfers:
+                return CancelTransfer(self.transfers[pick % len(self.transfers)], ORIGIN)
             case "reserve":
                 self.reservations.append(ref("R"))
                 return Reserve(self.reservations[-1], job, line.sku, where, line.quantity, ORIGIN)
@@ -131,7 +135,7 @@ class Scenario:
         return None
 
 
-SINGLE = (ReceiveTransfer, ReleaseReservation)
+SINGLE = (ReceiveTransfer, CancelTransfer, ReleaseReservation)
 """Commands that may name a missing document (an error, not a rejection): applied alone."""
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from stock_refs import Site, assert_books_balance, item, q, ref, seed, uow_for
+from stock_refs import assert_books_balance, item, q, ref, seed, uow_for
 
 from stockwire.contracts.base import Event
 from stockwire.contracts.catalog import CatalogItemUpserted
@@ -43,13 +43,6 @@ async def producer(settings):
     await producer.start()
     yield producer
     await producer.stop()
-
-
-@pytest.fixture
-async def site(stock_runtime) -> Site:
-    site = Site()
-    await seed(stock_runtime, locations=site.locations())
-    return site
 
 
 async def publish(producer, payload: Event, *, envelope: Envelope | None = None) -> Envelope:

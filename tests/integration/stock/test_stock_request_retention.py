@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
-from stock_refs import Site, item, q, ref, seed
+from stock_refs import item, q, ref, seed
 
 from stockwire.stock import request_retention
 from stockwire.stock.bootstrap import bootstrap
@@ -18,13 +18,6 @@ from stockwire.stock.request_retention import purge_expired_requests
 from stockwire.stock.settings import StockSettings
 
 PURGE_TASK = "stock-request-retention"
-
-
-@pytest.fixture
-async def site(stock_runtime) -> Site:
-    site = Site()
-    await seed(stock_runtime, locations=site.locations())
-    return site
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Whatever the sequence of commands, the ledger's legs summed equal the balances, levels
 equal the balances summed per SKU x location, reserved equals what open reservations still
-hold, and a serial is in one place at a time."""
+hold, in transit equals what transfers still in transit shipped, and a serial is in one
+place at a time."""
 
 import contextlib
 from collections import defaultdict
@@ -14,6 +15,8 @@ from stock_world import ORIGIN, World, line
 from stockwire.contracts.vocabulary import ReturnCondition
 from stockwire.stock.domain.commands import (
     Adjust,
+    CancelCount,
+    CancelTransfer,
     CloseCount,
     CompleteJob,
     InstallPart,
@@ -29,7 +32,14 @@ from stockwire.stock.domain.commands import (
     ShipTransfer,
 )
 from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
-from stockwire.stock.domain.model import NOTHING, Policy, ReservationStatus, SerialState
+from stockwire.stock.domain.model import (
+    NOTHING,
+    Pair,
+    Policy,
+    ReservationStatus,
+    SerialState,
+    TransferStatus,
+)
 
 LOCATIONS = ("WH", "VAN", "POP")
 SKUS = ("BULK", "LOT", "SER")
@@ -54,7 +64,7 @@ def lines(draw):
 
 @st.composite
 def commands(draw):
-    kind = draw(st.integers(min_value=0, max_value=12))
+    kind = draw(st.integers(min_value=0, max_value=14))
     where = draw(locations)
     if kind in (0, 1):
         part = draw(lines())
@@ -111,6 +121,10 @@ def commands(draw):
         return CompleteJob(draw(jobs), ORIGIN)
     if kind == 11:
         return OpenCount(f"C{draw(st.integers(0, 2))}", where, ORIGIN)
+    if kind == 13:
+        return CancelTransfer(f"T{draw(st.integers(0, 3))}", ORIGIN)
+    if kind == 14:
+        return CancelCount(f"C{draw(st.integers(0, 2))}", ORIGIN)
     part = draw(lines())
     if draw(st.booleans()):
         return CloseCount(f"C{draw(st.integers(0, 2))}", ORIGIN)
@@ -159,15 +173,16 @@ def build_world() -> World:
 
 def existing(cmd, world: World):
     """Point commands about transfers, reservations and counts at ones that exist (when
-    any does), so sequences exercise receiving, releasing and closing, not just NotFound."""
+    any does), so sequences exercise receiving, cancelling, releasing and closing, not just
+    NotFound."""
     pick = int(getattr(cmd, "transfer_id", getattr(cmd, "reservation_id", "")).lstrip("TR") or 0)
-    if isinstance(cmd, ReceiveTransfer) and world.state.transfers:
+    if isinstance(cmd, ReceiveTransfer | CancelTransfer) and world.state.transfers:
         ids = sorted(world.state.transfers)
         return replace(cmd, transfer_id=ids[pick % len(ids)])
     if isinstance(cmd, ReleaseReservation) and world.state.reservations:
         ids = sorted(world.state.reservations)
         return replace(cmd, reservation_id=ids[pick % len(ids)])
-    if isinstance(cmd, CloseCount | RecordCount):
+    if isinstance(cmd, CloseCount | RecordCount | CancelCount):
         open_counts = sorted(c for c, count in world.state.counts.items() if count.status == "open")
         if open_counts:
             return replace(cmd, count_id=open_counts[-1])
@@ -212,3 +227,12 @@ def test_ledger_levels_and_serials_stay_consistent(cmds):
         assert level.reserved == reserved[pair], pair
     for part in world.state.job_parts.values():
         assert part.quantity >= 0
+
+    leaving: dict = defaultdict(Decimal)
+    arriving: dict = defaultdict(Decimal)
+    for transfer in world.state.transfers.values():
+        if transfer.status == TransferStatus.IN_TRANSIT:
+            leaving[Pair(transfer.sku, transfer.from_location)] += transfer.quantity_shipped
+            arriving[Pair(transfer.sku, transfer.to_location)] += transfer.quantity_shipped
+    for pair, level in world.state.levels.items():
+        assert (level.in_transit_out, level.in_transit_in) == (leaving[pair], arriving[pair]), pair

@@ -27,7 +27,6 @@ def test_named_lists_what_commands_name_outright():
     assert found.locations == {"VAN", "WH"}
     assert found.serials == {"S1"}
     assert found.custody_jobs == found.reservation_jobs == {"J"}
-    assert found.closing_counts == {"C1"}
 
 
 def test_a_lot_item_issued_without_a_lot_needs_its_whole_pair():

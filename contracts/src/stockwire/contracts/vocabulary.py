@@ -72,6 +72,7 @@ class MovementKind(StrEnum):
     RETURN = "return"
     TRANSFER_SHIP = "transfer_ship"
     TRANSFER_RECEIVE = "transfer_receive"
+    TRANSFER_CANCEL = "transfer_cancel"
     ADJUSTMENT = "adjustment"
     COUNT_ADJUSTMENT = "count_adjustment"
     RESERVE = "reserve"

@@ -32,6 +32,8 @@ from stockwire.stock import handlers
 from stockwire.stock.api_queries import ApiError, ErrorOut, ProblemOut, ShapedErrorsRoute
 from stockwire.stock.domain.commands import (
     Adjust,
+    CancelCount,
+    CancelTransfer,
     CloseCount,
     Command,
     InstallPart,
@@ -415,7 +417,8 @@ class RejectionOut(BaseModel):
 
 
 class CountOut(BaseModel):
-    """A count; accuracy and matching items only once it is closed."""
+    """A count; accuracy and matching items only once it is closed (never for a cancelled
+    one)."""
 
     count_id: str
     location: str
@@ -614,6 +617,19 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
 
         return await run(request, token, command, body, key, HTTPStatus.OK)
 
+    @router.post(
+        "/transfers/{transfer_id}/cancel",
+        response_model=AppliedOut,
+        summary="Cancel a transfer in transit: what was shipped is back on hand at the origin",
+    )
+    async def cancel_transfer(
+        request: Request, token: Writer, transfer_id: TransferId, key: IdempotencyKey = None
+    ) -> Response:
+        def command(origin: Origin) -> Command:
+            return CancelTransfer(transfer_id, origin)
+
+        return await run(request, token, command, None, key, HTTPStatus.OK)
+
     @router.post("/counts", **movement, summary="Open a cycle count at a location")
     async def open_count(
         request: Request, token: Writer, body: CountIn, key: IdempotencyKey = None
@@ -649,6 +665,19 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
     ) -> Response:
         def command(origin: Origin) -> Command:
             return CloseCount(count_id, origin)
+
+        return await run(request, token, command, None, key, HTTPStatus.OK)
+
+    @router.post(
+        "/counts/{count_id}/cancel",
+        response_model=AppliedOut,
+        summary="Cancel an open count: nothing is adjusted",
+    )
+    async def cancel_count(
+        request: Request, token: Writer, count_id: CountId, key: IdempotencyKey = None
+    ) -> Response:
+        def command(origin: Origin) -> Command:
+            return CancelCount(count_id, origin)
 
         return await run(request, token, command, None, key, HTTPStatus.OK)
 

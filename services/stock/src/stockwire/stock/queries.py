@@ -573,12 +573,13 @@ async def find_count_lines(
     """The lines of ``count``, by SKU, lot and serial.
 
     Expected quantities: none while a blind count is open; what the count recorded when it
-    closed; for an open count that is not blind, the balance now at the count's location
-    (of that lot or serial, or of the whole SKU for a line that names neither).
+    closed (none for a cancelled count, which compared nothing); for an open count that is
+    not blind, the balance now at the count's location (of that lot or serial, or of the
+    whole SKU for a line that names neither).
     """
     if count.hides_expected:
         expected: sa.ColumnElement[Decimal | None] = sa.null()
-    elif count.status == CountStatus.CLOSED:
+    elif count.status != CountStatus.OPEN:
         expected = count_lines.c.expected
     else:
         now = (

@@ -9,9 +9,11 @@ Where each rule lives:
 - ``receiving``: goods received, against a purchase order or scanned in.
 - ``job_parts``: parts issued to a job, installed (from custody or backflushed), returned
   (good, or to quarantine), and device swaps.
-- ``transfers``: shipping and receiving transfers between locations, shortages written off.
+- ``transfers``: shipping and receiving transfers between locations, shortages written off,
+  and cancelling one still in transit.
 - ``adjustments``: an operator's gains and losses.
-- ``cycle_counts``: opening a count, recording scans, closing it with its variances.
+- ``cycle_counts``: opening a count, recording scans, closing it with its variances, or
+  cancelling it.
 - ``reservations``: reserving for a job, fulfilment by issues, release, job completion.
 - ``checks`` and ``lots``: what many commands share: catalog and serial checks, and which
   lot a quantity is booked to or taken from.

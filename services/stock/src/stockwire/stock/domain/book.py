@@ -26,6 +26,8 @@ from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKin
 from stockwire.stock.domain.adjustments import adjust
 from stockwire.stock.domain.commands import (
     Adjust,
+    CancelCount,
+    CancelTransfer,
     CloseCount,
     Command,
     CompleteJob,
@@ -42,7 +44,12 @@ from stockwire.stock.domain.commands import (
     ShipTransfer,
     SwapDevice,
 )
-from stockwire.stock.domain.cycle_counts import close_count, open_count, record_count
+from stockwire.stock.domain.cycle_counts import (
+    cancel_count,
+    close_count,
+    open_count,
+    record_count,
+)
 from stockwire.stock.domain.draft import Draft, Refused
 from stockwire.stock.domain.events import Alert, Movement, Outcome, Rejection
 from stockwire.stock.domain.job_parts import install_part, issue_parts, return_part, swap_device
@@ -58,7 +65,7 @@ from stockwire.stock.domain.model import (
 from stockwire.stock.domain.negative_stock import check_negative
 from stockwire.stock.domain.receiving import receive_goods
 from stockwire.stock.domain.reservations import complete_job, release_reservation, reserve
-from stockwire.stock.domain.transfers import receive_transfer, ship_transfer
+from stockwire.stock.domain.transfers import cancel_transfer, receive_transfer, ship_transfer
 
 Rule = Callable[[Draft, Any], None]
 """Applies one command to its draft, or raises ``Refused`` (or NotFound, Conflict,
@@ -72,10 +79,12 @@ RULES: dict[type, tuple[MovementKind, Rule]] = {
     SwapDevice: (MovementKind.INSTALL, swap_device),
     ShipTransfer: (MovementKind.TRANSFER_SHIP, ship_transfer),
     ReceiveTransfer: (MovementKind.TRANSFER_RECEIVE, receive_transfer),
+    CancelTransfer: (MovementKind.TRANSFER_CANCEL, cancel_transfer),
     Adjust: (MovementKind.ADJUSTMENT, adjust),
     OpenCount: (MovementKind.COUNT_ADJUSTMENT, open_count),
     RecordCount: (MovementKind.COUNT_ADJUSTMENT, record_count),
     CloseCount: (MovementKind.COUNT_ADJUSTMENT, close_count),
+    CancelCount: (MovementKind.COUNT_ADJUSTMENT, cancel_count),
     Reserve: (MovementKind.RESERVE, reserve),
     ReleaseReservation: (MovementKind.RELEASE, release_reservation),
     CompleteJob: (MovementKind.RELEASE, complete_job),

@@ -122,6 +122,15 @@ class ReceiveTransfer:
 
 
 @dataclass(frozen=True)
+class CancelTransfer:
+    """Call off a transfer still in transit (shipped by mistake, or lost on the way):
+    what was shipped goes back on hand at the origin."""
+
+    transfer_id: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class Adjust:
     """Correct a balance by ``delta`` (signed) for a stated reason."""
 
@@ -169,6 +178,14 @@ class CloseCount:
 
 
 @dataclass(frozen=True)
+class CancelCount:
+    """Abandon an open count: nothing is compared or adjusted."""
+
+    count_id: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class Reserve:
     reservation_id: str
     job_id: str
@@ -200,10 +217,12 @@ Command = (
     | SwapDevice
     | ShipTransfer
     | ReceiveTransfer
+    | CancelTransfer
     | Adjust
     | OpenCount
     | RecordCount
     | CloseCount
+    | CancelCount
     | Reserve
     | ReleaseReservation
     | CompleteJob

@@ -1,6 +1,6 @@
 """Cycle counts: opened at a location (for some SKUs or all), scanned line by line, then
 closed, which compares what was counted with the balances there, books the variances as
-count adjustments, and works out the count's accuracy.
+count adjustments, and works out the count's accuracy; or cancelled, adjusting nothing.
 
 A scan only records a count line; nothing moves until the count is closed."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKind, RejectionReason
 from stockwire.stock.domain.checks import catalog_item, serials_fit, sku_of
-from stockwire.stock.domain.commands import CloseCount, Line, OpenCount, RecordCount
+from stockwire.stock.domain.commands import CancelCount, CloseCount, Line, OpenCount, RecordCount
 from stockwire.stock.domain.draft import Draft, Refused, lot_label
 from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.lots import lot_of
@@ -68,7 +68,7 @@ def record_count(draft: Draft, cmd: RecordCount) -> None:
     if not cmd.count_id:
         raise Refused(RejectionReason.COUNT_NOT_OPEN, "a count scan must name its count_id")
     if count is None or count.status != CountStatus.OPEN:
-        state = "does not exist" if count is None else "is closed"
+        state = "does not exist" if count is None else f"is {count.status.value}"
         raise Refused(RejectionReason.COUNT_NOT_OPEN, f"count {cmd.count_id!r} {state}")
     if cmd.location is not None and cmd.location != count.location:
         raise Refused(
@@ -97,6 +97,9 @@ def close_count(draft: Draft, cmd: CloseCount) -> None:
     count = draft.count_of(cmd.count_id)
     if count is None:
         raise NotFound("count", cmd.count_id)
+    if count.status == CountStatus.CANCELLED:
+        draft.focus(MovementKind.COUNT_ADJUSTMENT, None, count.location, ONE)
+        raise Refused(RejectionReason.COUNT_NOT_OPEN, f"count {cmd.count_id!r} was cancelled")
     if count.status != CountStatus.OPEN:
         raise Conflict("count_id", f"count {cmd.count_id!r} is already closed")
     closing = CountClosing(draft, count)
@@ -116,6 +119,19 @@ def close_count(draft: Draft, cmd: CloseCount) -> None:
     )
     draft.counts[count.count_id] = closed
     draft.count = closed
+
+
+def cancel_count(draft: Draft, cmd: CancelCount) -> None:
+    """Abandon an open count: its lines stay as counted, and nothing is compared or
+    adjusted."""
+    count = draft.count_of(cmd.count_id)
+    if count is None:
+        raise NotFound("count", cmd.count_id)
+    if count.status != CountStatus.OPEN:
+        raise Conflict("count_id", f"count {cmd.count_id!r} is already {count.status.value}")
+    cancelled = replace(count, status=CountStatus.CANCELLED, closed_at=draft.book.now)
+    draft.counts[count.count_id] = cancelled
+    draft.count = cancelled
 
 
 class CountClosing:

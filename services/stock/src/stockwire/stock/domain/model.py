@@ -169,6 +169,8 @@ class Reservation:
 class TransferStatus(StrEnum):
     IN_TRANSIT = "in_transit"
     RECEIVED = "received"
+    CANCELLED = "cancelled"
+    """Called off in transit: what was shipped went back on hand at the origin."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +191,8 @@ class Transfer:
 class CountStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+    CANCELLED = "cancelled"
+    """Abandoned: nothing was compared or adjusted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,7 @@ class Count:
     skus: tuple[str, ...] | None = None
     """The SKUs the count covers; None for everything at the location."""
     closed_at: datetime | None = None
+    """When it was closed, or cancelled."""
     items_counted: int | None = None
     items_matching: int | None = None
     accuracy: Decimal | None = None

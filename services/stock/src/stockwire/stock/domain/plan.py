@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from stockwire.contracts.vocabulary import ReturnCondition
 from stockwire.stock.domain.commands import (
     Adjust,
+    CancelCount,
+    CancelTransfer,
     CloseCount,
     Command,
     CompleteJob,
@@ -34,6 +36,7 @@ from stockwire.stock.domain.model import (
     NOT_TRACKED,
     BalanceKey,
     CountLineKey,
+    CountStatus,
     Pair,
     StockState,
     quarantine_for,
@@ -49,7 +52,6 @@ class Named:
     serials: set[str] = field(default_factory=set)
     transfers: set[str] = field(default_factory=set)
     counts: set[str] = field(default_factory=set)
-    closing_counts: set[str] = field(default_factory=set)
     reservations: set[str] = field(default_factory=set)
     reservation_jobs: set[str] = field(default_factory=set)
     """Jobs whose open reservations an issue may fulfil or a completion release."""
@@ -101,7 +103,7 @@ def named(cmds: Iterable[Command]) -> Named:
                 found.skus.add(cmd.sku)
                 found.locations.update((cmd.from_location, cmd.to_location))
                 found.serials.update(cmd.serials)
-            case ReceiveTransfer():
+            case ReceiveTransfer() | CancelTransfer():
                 found.transfers.add(cmd.transfer_id)
             case Adjust():
                 found.skus.add(cmd.sku)
@@ -115,9 +117,8 @@ def named(cmds: Iterable[Command]) -> Named:
             case RecordCount():
                 found.counts.add(cmd.count_id)
                 found.line(Line(cmd.sku, cmd.quantity, (cmd.serial,) if cmd.serial else ()))
-            case CloseCount():
+            case CloseCount() | CancelCount():
                 found.counts.add(cmd.count_id)
-                found.closing_counts.add(cmd.count_id)
             case Reserve():
                 found.reservations.add(cmd.reservation_id)
                 found.skus.add(cmd.sku)
@@ -183,8 +184,8 @@ class _Planner:
         """The balances ``line`` changes at ``location``; ``choose_lot`` when the book
         picks lots itself if the line names none. A SKU or location the catalog does not
         know plans nothing: the book refuses such a line before it reads any balance (a
-        transfer's receipt, whose locations were checked when it shipped, passes
-        ``known=False``)."""
+        transfer's receipt or cancellation, whose locations were checked when it shipped,
+        passes ``known=False``)."""
         item = self.state.items.get(sku) if sku is not None else None
         if item is None or sku is None or (known and location not in self.state.locations):
             return
@@ -233,7 +234,7 @@ class _Planner:
                 line = Line(cmd.sku, cmd.quantity, cmd.serials, cmd.lot)
                 self.keys(cmd.sku, cmd.from_location, line, choose_lot=True)
                 self.keys(cmd.sku, cmd.to_location, line, choose_lot=True)
-            case ReceiveTransfer():
+            case ReceiveTransfer() | CancelTransfer():
                 transfer = self.state.transfers.get(cmd.transfer_id)
                 if transfer is not None:
                     line = Line(
@@ -251,7 +252,7 @@ class _Planner:
                 self.count_line(cmd)
             case CloseCount():
                 count = self.state.counts.get(cmd.count_id)
-                if count is not None:
+                if count is not None and count.status == CountStatus.OPEN:
                     self.scope.count_locations.add(count.location)
                     self.scope.whole_counts.add(cmd.count_id)
             case Reserve():
@@ -262,7 +263,7 @@ class _Planner:
                     self.scope.keys.add(
                         BalanceKey(reservation.sku, reservation.location, NOT_TRACKED, NOT_TRACKED)
                     )
-            case CompleteJob() | OpenCount():
+            case CompleteJob() | OpenCount() | CancelCount():
                 pass
         if isinstance(cmd, IssueParts | CompleteJob):
             for reservation in self.state.reservations.values():

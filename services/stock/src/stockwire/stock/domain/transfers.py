@@ -1,13 +1,14 @@
 """Transfers between two locations: shipped, stock is in transit out at one end and in
 transit in at the other; received, transit clears at both ends, and what did not arrive
-is written off with a discrepancy alert."""
+is written off with a discrepancy alert; cancelled in transit, the shipment is reversed
+and the stock is back on hand at the origin."""
 
 from dataclasses import replace
 from decimal import Decimal
 
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKind, RejectionReason
 from stockwire.stock.domain.checks import active_location, catalog_item, in_stock_at, serials_fit
-from stockwire.stock.domain.commands import Line, ReceiveTransfer, ShipTransfer
+from stockwire.stock.domain.commands import CancelTransfer, Line, ReceiveTransfer, ShipTransfer
 from stockwire.stock.domain.draft import Draft, Refused
 from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.lots import lot_of
@@ -19,6 +20,7 @@ from stockwire.stock.domain.model import (
     BalanceKey,
     ItemInfo,
     Pair,
+    SerialRecord,
     SerialState,
     Transfer,
     TransferStatus,
@@ -38,32 +40,18 @@ def ship_transfer(draft: Draft, cmd: ShipTransfer) -> None:
     serials_fit(item, line)
     if item.serialized and len(cmd.serials) != cmd.quantity:
         raise Invalid("serials", "name as many serials as the quantity")
-    details = {
-        "from_location": cmd.from_location,
-        "to_location": cmd.to_location,
-        "transfer_id": cmd.transfer_id,
-    }
+    details = _route(cmd)
     lot = NOT_TRACKED
     for serial in cmd.serials:
-        record = in_stock_at(draft, item, serial, cmd.from_location)
-        movement = draft.record(
+        _move_serial(
+            draft,
+            in_stock_at(draft, item, serial, cmd.from_location),
             MovementKind.TRANSFER_SHIP,
             "transfer_shipped",
-            cmd.sku,
-            cmd.from_location,
-            ONE,
             _shipping_legs(cmd, NOT_TRACKED, serial, ONE),
-            serial=serial,
-            lot=record.lot,
-            **details,
-        )
-        draft.move_serial(
-            replace(
-                record,
-                location=cmd.to_location,
-                state=SerialState.IN_TRANSIT,
-                last_movement_id=movement.movement_id,
-            )
+            details,
+            to=cmd.to_location,
+            state=SerialState.IN_TRANSIT,
         )
     if not item.serialized:
         lot = _single_lot(draft, item, cmd.from_location, cmd.quantity, cmd.lot)
@@ -91,15 +79,52 @@ def ship_transfer(draft: Draft, cmd: ShipTransfer) -> None:
     )
 
 
+def _move_serial(
+    draft: Draft,
+    record: SerialRecord,
+    kind: MovementKind,
+    reason_code: str,
+    legs: list[tuple[BalanceKey, Amounts]],
+    details: dict[str, str],
+    *,
+    to: str,
+    state: SerialState,
+) -> None:
+    """Book one serial of a transfer (the movement names its first leg's balance), and
+    record that the serial is now at ``to`` in ``state``."""
+    movement = draft.record(
+        kind,
+        reason_code,
+        record.sku,
+        legs[0][0].location,
+        ONE,
+        legs,
+        serial=record.serial,
+        lot=record.lot,
+        **details,
+    )
+    draft.move_serial(
+        replace(record, location=to, state=state, last_movement_id=movement.movement_id)
+    )
+
+
+def _shipped(draft: Draft, serial: str) -> SerialRecord:
+    """The record of a serial on a transfer: shipping it made one."""
+    record = draft.serial(serial)
+    assert record is not None
+    return record
+
+
 def _shipping_legs(
-    cmd: ShipTransfer, lot: str, serial: str, quantity: Decimal
+    route: ShipTransfer | Transfer, lot: str, serial: str, quantity: Decimal
 ) -> list[tuple[BalanceKey, Amounts]]:
+    """A shipment's legs; with a negative ``quantity``, their reversal (a cancellation)."""
     return [
         (
-            BalanceKey(cmd.sku, cmd.from_location, lot, serial),
+            BalanceKey(route.sku, route.from_location, lot, serial),
             Amounts(on_hand=-quantity, in_transit_out=quantity),
         ),
-        (BalanceKey(cmd.sku, cmd.to_location, lot, serial), Amounts(in_transit_in=quantity)),
+        (BalanceKey(route.sku, route.to_location, lot, serial), Amounts(in_transit_in=quantity)),
     ]
 
 
@@ -122,12 +147,29 @@ def _single_lot(
     return max(positive)[1] if positive else NOT_TRACKED
 
 
-def receive_transfer(draft: Draft, cmd: ReceiveTransfer) -> None:
-    transfer = draft.transfer(cmd.transfer_id)
+def _in_transit(draft: Draft, transfer_id: str) -> Transfer:
+    """The transfer, still in transit: once received or cancelled, it is done."""
+    transfer = draft.transfer(transfer_id)
     if transfer is None:
-        raise NotFound("transfer", cmd.transfer_id)
+        raise NotFound("transfer", transfer_id)
     if transfer.status != TransferStatus.IN_TRANSIT:
-        raise Conflict("transfer_id", f"transfer {cmd.transfer_id!r} was already received")
+        raise Conflict(
+            "transfer_id", f"transfer {transfer_id!r} was already {transfer.status.value}"
+        )
+    return transfer
+
+
+def _route(transfer: ShipTransfer | Transfer) -> dict[str, str]:
+    """What each movement of a transfer says about it."""
+    return {
+        "from_location": transfer.from_location,
+        "to_location": transfer.to_location,
+        "transfer_id": transfer.transfer_id,
+    }
+
+
+def receive_transfer(draft: Draft, cmd: ReceiveTransfer) -> None:
+    transfer = _in_transit(draft, cmd.transfer_id)
     shipped = transfer.quantity_shipped
     draft.focus(
         MovementKind.TRANSFER_RECEIVE,
@@ -143,37 +185,20 @@ def receive_transfer(draft: Draft, cmd: ReceiveTransfer) -> None:
             RejectionReason.INVALID_QUANTITY,
             f"received {cmd.quantity} but transfer {transfer.transfer_id!r} shipped {shipped}",
         )
-    details = {
-        "from_location": transfer.from_location,
-        "to_location": transfer.to_location,
-        "transfer_id": transfer.transfer_id,
-    }
+    details = _route(transfer)
     if transfer.serials:
         arrived = _arrived_serials(transfer, cmd)
         for serial in transfer.serials:
             came = serial in arrived
-            legs = _arrival_legs(transfer, NOT_TRACKED, serial, ONE, came)
-            record = draft.serial(serial)
-            assert record is not None
-            movement = draft.record(
+            _move_serial(
+                draft,
+                _shipped(draft, serial),
                 MovementKind.TRANSFER_RECEIVE,
                 "transfer_received" if came else "transfer_shortage",
-                transfer.sku,
-                transfer.to_location,
-                ONE,
-                legs,
-                serial=serial,
-                lot=record.lot,
-                **details,
-            )
-            state = SerialState.IN_STOCK if came else SerialState.WRITTEN_OFF
-            draft.move_serial(
-                replace(
-                    record,
-                    location=transfer.to_location,
-                    state=state,
-                    last_movement_id=movement.movement_id,
-                )
+                _arrival_legs(transfer, NOT_TRACKED, serial, ONE, came),
+                details,
+                to=transfer.to_location,
+                state=SerialState.IN_STOCK if came else SerialState.WRITTEN_OFF,
             )
     else:
         missing = shipped - cmd.quantity
@@ -245,3 +270,43 @@ def _arrival_legs(
             Amounts(in_transit_out=-quantity),
         ),
     ]
+
+
+def cancel_transfer(draft: Draft, cmd: CancelTransfer) -> None:
+    """Reverse the shipment: transit clears at both ends, and what was shipped (serials
+    too) is on hand at the origin again."""
+    transfer = _in_transit(draft, cmd.transfer_id)
+    shipped = transfer.quantity_shipped
+    draft.focus(
+        MovementKind.TRANSFER_CANCEL,
+        transfer.sku,
+        transfer.from_location,
+        shipped,
+        transfer.lot or None,
+    )
+    catalog_item(draft, transfer.sku, retired_ok=True)
+    active_location(draft, transfer.from_location)
+    details = _route(transfer)
+    for serial in transfer.serials:
+        _move_serial(
+            draft,
+            _shipped(draft, serial),
+            MovementKind.TRANSFER_CANCEL,
+            "transfer_cancelled",
+            _shipping_legs(transfer, NOT_TRACKED, serial, -ONE),
+            details,
+            to=transfer.from_location,
+            state=SerialState.IN_STOCK,
+        )
+    if not transfer.serials:
+        draft.record(
+            MovementKind.TRANSFER_CANCEL,
+            "transfer_cancelled",
+            transfer.sku,
+            transfer.from_location,
+            shipped,
+            _shipping_legs(transfer, transfer.lot, NOT_TRACKED, -shipped),
+            lot=transfer.lot,
+            **details,
+        )
+    draft.transfers[transfer.transfer_id] = replace(transfer, status=TransferStatus.CANCELLED)
