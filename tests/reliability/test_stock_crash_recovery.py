@@ -241,6 +241,17 @@ async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_
     finally:
         await service.stop()
         await db.close()
+        await drop_database(settings, dsn)
+
+
+async def drop_database(settings: Settings, dsn: str) -> None:
+    """The run's own database goes with it, so runs do not pile up databases."""
+    name = dsn.rsplit("/", 1)[-1]
+    admin = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 async def _at_least(count, threshold: int) -> bool:
