@@ -5,7 +5,6 @@ same transaction as the change, so an event is published exactly when the change
 Leaving the block without committing rolls everything back, events included.
 """
 
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from stockwire.catalog.domain.model import ItemRecord, LocationRecord
 from stockwire.catalog.repository import ItemRepository, LocationRepository
 from stockwire.contracts.base import Event
 from stockwire.contracts.catalog import CatalogItemUpserted, LocationUpserted
+from stockwire.contracts.ids import new_id
 from stockwire.runtime.outbox import OutboxWriter
 
 
@@ -86,5 +86,5 @@ class CatalogUnitOfWork:
         for location in self.locations.seen:
             payloads.extend(location_payload(event.location) for event in location.events)
             location.events.clear()
-        await self._outbox.add_many(self.session, payloads, correlation_id=uuid.uuid4())
+        await self._outbox.add_many(self.session, payloads, correlation_id=new_id())
         await self.session.commit()
