@@ -181,13 +181,10 @@ async def test_a_cancelled_count_adjusts_nothing_and_takes_no_more_lines(
     assert replayed.json() == cancelled.json()
     body = cancelled.json()
     assert (body["movements"], body["levels"], body["count"]["status"]) == ([], [], "cancelled")
-    for refused in (line, closed):
-        assert refused.status_code == 409, refused.text
-        assert (refused.json()["error"], refused.json()["reason"]) == (
-            "rejected",
-            "count_not_open",
-        )
-    assert (twice.status_code, twice.json()["error"]) == (409, "conflict")
+    assert line.status_code == 409, line.text
+    assert (line.json()["error"], line.json()["reason"]) == ("rejected", "count_not_open")
+    for refused in (closed, twice):
+        assert (refused.status_code, refused.json()["error"]) == (409, "conflict"), refused.text
     assert unknown.status_code == 404
     balance = await writer.get("/api/v1/balances", params={"sku": sku, "location": site.wh})
     assert q(balance.json()["balances"][0]["on_hand"]) == 10

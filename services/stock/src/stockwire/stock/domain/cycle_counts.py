@@ -97,11 +97,8 @@ def close_count(draft: Draft, cmd: CloseCount) -> None:
     count = draft.count_of(cmd.count_id)
     if count is None:
         raise NotFound("count", cmd.count_id)
-    if count.status == CountStatus.CANCELLED:
-        draft.focus(MovementKind.COUNT_ADJUSTMENT, None, count.location, ONE)
-        raise Refused(RejectionReason.COUNT_NOT_OPEN, f"count {cmd.count_id!r} was cancelled")
     if count.status != CountStatus.OPEN:
-        raise Conflict("count_id", f"count {cmd.count_id!r} is already closed")
+        raise Conflict("count_id", f"count {cmd.count_id!r} is already {count.status.value}")
     closing = CountClosing(draft, count)
     closing.run()
     accuracy = (
