@@ -45,18 +45,18 @@ def wrap(
     occurred_at: datetime | None = None,
     event_id: uuid.UUID | None = None,
 ) -> Envelope:
-    """Put ``payload`` in a new envelope; a new flow starts when no correlation id is given."""
-    event_id = event_id or new_id()
-    return Envelope(
-        event_id=event_id,
-        event_type=payload.event_type,
-        schema_version=payload.schema_version,
-        occurred_at=occurred_at or datetime.now(UTC),
+    """Put ``payload`` in a new envelope; a new flow starts when no correlation id is given.
+
+    The envelope is the one :func:`envelope_json` writes, read back strictly."""
+    written = envelope_json(
+        payload,
+        event_id=event_id or new_id(),
         producer=producer,
-        correlation_id=correlation_id or event_id,
+        occurred_at=occurred_at or datetime.now(UTC),
+        correlation_id=correlation_id,
         causation_id=causation_id,
-        payload=payload.model_dump(mode="json"),
     )
+    return Envelope.model_validate_json(written)
 
 
 def envelope_json(
@@ -68,10 +68,12 @@ def envelope_json(
     correlation_id: uuid.UUID | None = None,
     causation_id: uuid.UUID | None = None,
 ) -> bytes:
-    """The JSON of ``wrap(...)`` with the same arguments, byte for byte, in one serializer
-    pass: the payload (already a validated model) is not dumped to a dict and validated
-    again inside an :class:`Envelope`, which was the larger half of the cost of writing an
-    event. The envelope's own constraints are checked here instead."""
+    """A new envelope around ``payload`` as JSON, in one serializer pass: the payload
+    (already a validated model) is not dumped to a dict and validated again inside an
+    :class:`Envelope`, which was the larger half of the cost of writing an event. The
+    envelope's own constraints are checked here instead; a test checks that the bytes are
+    what the :class:`Envelope` model writes. A new flow starts when no correlation id is
+    given."""
     if not producer:
         raise ValueError("an envelope needs a producer")
     if occurred_at.utcoffset() is None:

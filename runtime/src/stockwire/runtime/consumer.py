@@ -212,9 +212,11 @@ class Consumer:
 
     async def on_message(self, message: KafkaMessage) -> None:
         raw = message.raw_message
-        records = list(raw) if isinstance(raw, tuple) else [raw]
         if isinstance(raw, tuple):
+            records = list(raw)
             await self._top_up(message, records)
+        else:
+            records = [raw]
         batch: list[tuple[Received, ConsumerRecord]] = []
         for record in records:
             try:
