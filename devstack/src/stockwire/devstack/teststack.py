@@ -3,8 +3,9 @@
 The default (local) backend uses KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL when they
 answer; otherwise it starts Tansu, and an embedded PostgreSQL unless one answers at
 the default URL, each on a free port so parallel sessions never meet. Tests get their
-own databases (prefix ``stockwire_test_``), never the ones ``make up`` uses.
-STOCKWIRE_TEST_BACKEND=containers selects Apache Kafka and PostgreSQL in Docker instead.
+own databases (prefix ``stockwire_test_``, or ``STOCKWIRE_TEST_DATABASE_PREFIX``), never
+the ones ``make up`` uses. STOCKWIRE_TEST_BACKEND=containers selects Apache Kafka and
+PostgreSQL in Docker instead.
 """
 
 import asyncio
@@ -28,7 +29,9 @@ from stockwire.devstack.topics import create_topics
 from stockwire.runtime.settings import Settings
 
 BACKEND_ENV = "STOCKWIRE_TEST_BACKEND"
+PREFIX_ENV = "STOCKWIRE_TEST_DATABASE_PREFIX"
 TEST_DATABASE_PREFIX = "stockwire_test_"
+"""The default; two test sessions on one database server at once need a prefix each."""
 CONFIGURED_TIMEOUT_S = 5
 SESSION_PREFIX = "session-"
 SESSION_RECORD = "session.json"
@@ -75,7 +78,7 @@ def _settings(bootstrap: str, database_url: str, idempotence: bool) -> Settings:
         kafka_bootstrap_servers=bootstrap,
         kafka_idempotence=idempotence,
         database_url=database_url,
-        database_prefix=TEST_DATABASE_PREFIX,
+        database_prefix=os.environ.get(PREFIX_ENV, TEST_DATABASE_PREFIX),
     )
 
 
