@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockwire.runtime.auth import hash_token
 from stockwire.runtime.db import ensure_database
-from stockwire.runtime.service import ServiceRuntime, build_runtime, create_app
+from stockwire.runtime.http.app import create_app
+from stockwire.runtime.service import ServiceRuntime, build_runtime
 from stockwire.runtime.settings import ApiToken, Settings
 from stockwire.stock import api_queries, webhook
 from stockwire.stock.settings import StockSettings

@@ -22,7 +22,8 @@ from stockwire.contracts.envelope import Envelope, read_payload
 from stockwire.contracts.fsm import PartsIssued
 from stockwire.contracts.topics import FSM_JOB_EVENTS
 from stockwire.runtime.db import ensure_database
-from stockwire.runtime.service import ServiceRuntime, build_runtime, create_app
+from stockwire.runtime.http.app import create_app
+from stockwire.runtime.service import ServiceRuntime, build_runtime
 from stockwire.runtime.settings import Settings
 from stockwire.stock import api_queries, webhook
 from stockwire.stock.settings import StockSettings

@@ -5,7 +5,8 @@ from fastapi import FastAPI
 from stockwire.catalog.api import install_error_handlers, items_router, locations_router
 from stockwire.catalog.tables import MESSAGING
 from stockwire.catalog.unit_of_work import CatalogUnitOfWork
-from stockwire.runtime.service import ServiceRuntime, build_runtime, create_app
+from stockwire.runtime.http.app import create_app
+from stockwire.runtime.service import ServiceRuntime, build_runtime
 from stockwire.runtime.settings import Settings
 
 SERVICE = "catalog"

@@ -6,7 +6,8 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from stockwire.runtime.service import ServiceRuntime, build_runtime, create_app
+from stockwire.runtime.http.app import create_app
+from stockwire.runtime.service import ServiceRuntime, build_runtime
 from stockwire.stock import api_queries, webhook
 from stockwire.stock.api_commands import commands_router
 from stockwire.stock.consumers import policy_of, register_consumers
