@@ -14,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from stockwire.catalog.bootstrap import bootstrap
+from stockwire.catalog.settings import CatalogSettings
 from stockwire.contracts.catalog import CatalogItemUpserted, LocationUpserted
 from stockwire.contracts.envelope import Envelope
 from stockwire.contracts.topics import CATALOG_ITEMS, CATALOG_LOCATIONS, TopicSpec
@@ -31,7 +32,7 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The catalog app with its runtime (and so its outbox relay) running."""
     await asyncio.to_thread(upgrade, settings, "catalog")
     token = ApiToken(name="e2e", sha256=hash_token(TOKEN), scopes={"read", "write"})
-    app, _ = bootstrap(settings.model_copy(update={"api_tokens": [token]}))
+    app, _ = bootstrap(CatalogSettings(**(settings.model_dump() | {"api_tokens": [token]})))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

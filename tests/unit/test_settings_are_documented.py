@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from stockwire.catalog.settings import CatalogSettings
 from stockwire.runtime.settings import SERVICE_PORTS, Settings
 from stockwire.stock.settings import StockSettings
 
@@ -11,7 +12,9 @@ DEPLOY_DOC = Path(__file__).parents[2] / "docs" / "deploy.md"
 PORTS = {f"{service}_port" for service in SERVICE_PORTS}
 
 
-@pytest.mark.parametrize("settings", [Settings, StockSettings], ids=lambda s: s.__name__)
+@pytest.mark.parametrize(
+    "settings", [Settings, CatalogSettings, StockSettings], ids=lambda s: s.__name__
+)
 def test_every_setting_is_in_the_deploy_guide(settings):
     guide = DEPLOY_DOC.read_text(encoding="utf-8")
     missing = [

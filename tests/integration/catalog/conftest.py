@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockwire.catalog.bootstrap import bootstrap
+from stockwire.catalog.settings import CatalogSettings
 from stockwire.catalog.unit_of_work import CatalogUnitOfWork
 from stockwire.runtime.auth import hash_token
 from stockwire.runtime.migrate import upgrade
@@ -18,18 +19,20 @@ from stockwire.runtime.settings import ApiToken, Settings
 
 
 @pytest.fixture(scope="session")
-async def catalog_settings(settings: Settings) -> Settings:
+async def catalog_settings(settings: Settings) -> CatalogSettings:
     """The shared settings with a migrated catalog database and two test tokens."""
     await asyncio.to_thread(upgrade, settings, "catalog")
     tokens = [
         ApiToken(name="writer", sha256=hash_token(WRITER_TOKEN), scopes={"read", "write"}),
         ApiToken(name="reader", sha256=hash_token(READER_TOKEN), scopes={"read"}),
     ]
-    return settings.model_copy(update={"api_tokens": tokens})
+    return CatalogSettings(**(settings.model_dump() | {"api_tokens": tokens}))
 
 
 @pytest.fixture(scope="session")
-async def catalog(catalog_settings: Settings) -> AsyncIterator[tuple[FastAPI, ServiceRuntime]]:
+async def catalog(
+    catalog_settings: CatalogSettings,
+) -> AsyncIterator[tuple[FastAPI, ServiceRuntime]]:
     """The app with its lifespan running, so the runtime (relay included) is started."""
     app, runtime = bootstrap(catalog_settings)
     async with app.router.lifespan_context(app):

@@ -95,7 +95,7 @@ async def test_a_lone_surrogate_in_json_is_rejected_not_stored(client):
     )
 
     assert response.status_code == 422
-    assert problem_fields(response) == ["name"]
+    assert problem_fields(response) == ["body"]
 
 
 async def test_unicode_text_round_trips(client):

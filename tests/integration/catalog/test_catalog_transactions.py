@@ -10,9 +10,9 @@ from catalog_refs import create_item, outbox_rows, random_ref
 
 from stockwire.catalog import handlers
 from stockwire.catalog.domain.commands import CreateItem
-from stockwire.catalog.domain.errors import NotFound, VersionMismatch
 from stockwire.catalog.tables import metadata
 from stockwire.catalog.unit_of_work import CatalogUnitOfWork
+from stockwire.runtime.domain_errors import NotFound, VersionMismatch
 from stockwire.runtime.outbox import OutboxWriter
 
 

@@ -4,14 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from stockwire.catalog.domain.errors import ImportRejected
 from stockwire.catalog.imports import read_items
+from stockwire.runtime.domain_errors import Invalid
 
 HEADER = "sku,name,manufacturer,category,tracking_mode,unit_cost,currency,substitutes\n"
 
 
 def rejected(body: bytes) -> list[tuple[int, str, str]]:
-    with pytest.raises(ImportRejected) as error:
+    with pytest.raises(Invalid) as error:
         read_items(body)
     return [(p.line, p.field, p.reason) for p in error.value.problems]
 
@@ -37,7 +37,7 @@ def test_rows_become_commands_with_their_line_numbers():
 def test_a_quoted_cell_spanning_lines_keeps_later_line_numbers_true():
     body = (
         HEADER
-        + 'ONT-1,"GPON ONT\nwith a long name",Nokia,ont,serial,1,EUR,\n'
+        + 'ONT-1,GPON ONT,Nokia,ont,serial,1,EUR,"ONT-8|\nONT-9"\n'
         + "ONT-2,GPON,Nokia,ont,serial,-,EUR,\n"
     ).encode()
 

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 
 from stockwire.catalog.domain.commands import CreateItem
-from stockwire.catalog.domain.errors import DomainError, VersionMismatch
 from stockwire.catalog.domain.model import (
     Criticality,
     HandlingClass,
@@ -21,6 +20,7 @@ from stockwire.catalog.domain.model import (
     ItemUpdated,
     unknown_substitutes,
 )
+from stockwire.runtime.domain_errors import Invalid, VersionMismatch
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -42,7 +42,7 @@ def new_item(**overrides: object) -> CreateItem:
     return CreateItem(**(fields | overrides))  # type: ignore[arg-type]
 
 
-def problems_of(error: pytest.ExceptionInfo[DomainError]) -> dict[str, str]:
+def problems_of(error: pytest.ExceptionInfo[Invalid]) -> dict[str, str]:
     return {p.field: p.reason for p in error.value.problems}
 
 
@@ -72,7 +72,7 @@ def test_length_tracked_items_default_to_metres():
 
 
 def test_length_tracked_item_in_another_unit_is_rejected_with_the_reason():
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(new_item(category="cable", tracking_mode="length", unit="ft"), NOW)
 
     assert error.value.field == "unit"
@@ -80,7 +80,7 @@ def test_length_tracked_item_in_another_unit_is_rejected_with_the_reason():
 
 
 def test_rejects_end_of_life_before_end_of_sale():
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(new_item(end_of_sale=date(2027, 1, 1), end_of_life=date(2026, 1, 1)), NOW)
 
     assert error.value.field == "end_of_life"
@@ -95,7 +95,7 @@ def test_end_of_life_on_the_end_of_sale_date_is_accepted():
 
 
 def test_unknown_category_is_rejected_naming_the_allowed_ones():
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(new_item(category="toaster"), NOW)
 
     assert error.value.field == "category"
@@ -103,7 +103,7 @@ def test_unknown_category_is_rejected_naming_the_allowed_ones():
 
 
 def test_every_problem_of_a_record_is_reported_at_once():
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(
             new_item(sku="", name=" ", unit_cost=Decimal("-1"), currency="euro", category="x"),
             NOW,
@@ -123,7 +123,7 @@ def test_every_problem_of_a_record_is_reported_at_once():
     ],
 )
 def test_unit_cost_must_be_a_sane_amount(cost: Decimal, reason: str):
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(new_item(unit_cost=cost), NOW)
 
     assert error.value.field == "unit_cost"
@@ -136,7 +136,7 @@ def test_currency_is_normalised_to_upper_case():
 
 @pytest.mark.parametrize("days", [-1, 3651])
 def test_lead_time_must_be_within_ten_years(days: int):
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(new_item(default_lead_time_days=days), NOW)
 
     assert error.value.field == "default_lead_time_days"
@@ -154,7 +154,7 @@ def test_lead_time_must_be_within_ten_years(days: int):
     ],
 )
 def test_sku_must_be_a_usable_code(sku: str, reason: str):
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(new_item(sku=sku), NOW)
 
     assert error.value.field == "sku"
@@ -165,14 +165,14 @@ def test_unicode_names_are_kept_but_overlong_names_are_rejected():
     assert Item.create(new_item(name="Glasfaser-Spleißbox ✓"), NOW).record.details.name.endswith(
         "✓"
     )
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(new_item(name="x" * 201), NOW)
     assert error.value.field == "name"
 
 
 def test_an_item_cannot_substitute_itself():
     cmd = new_item()
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(replace(cmd, substitutes=(cmd.sku,)), NOW)
 
     assert error.value.field == "substitutes"
@@ -180,7 +180,7 @@ def test_an_item_cannot_substitute_itself():
 
 
 def test_a_substitute_listed_twice_is_rejected():
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Item.create(new_item(substitutes=("ONT-A", "ONT-A")), NOW)
 
     assert "twice" in error.value.reason
@@ -220,7 +220,7 @@ def test_an_update_that_changes_nothing_records_nothing():
 def test_an_update_is_checked_against_the_whole_record():
     item = Item.create(new_item(end_of_sale=date(2028, 1, 1)), NOW)
 
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         item.update({"end_of_life": date(2027, 1, 1)}, NOW)
 
     assert error.value.field == "end_of_life"
@@ -230,7 +230,7 @@ def test_an_update_is_checked_against_the_whole_record():
 def test_a_required_field_cannot_be_cleared():
     item = Item.create(new_item(), NOW)
 
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         item.update({"manufacturer": None}, NOW)
 
     assert error.value.field == "manufacturer"
@@ -239,7 +239,7 @@ def test_a_required_field_cannot_be_cleared():
 def test_the_sku_and_version_cannot_be_changed_by_an_update():
     item = Item.create(new_item(), NOW)
 
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         item.update({"sku": "OTHER", "version": 7}, NOW)
 
     assert problems_of(error) == {"sku": "cannot be changed", "version": "cannot be changed"}

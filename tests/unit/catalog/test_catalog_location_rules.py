@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 import pytest
 
 from stockwire.catalog.domain.commands import CreateLocation
-from stockwire.catalog.domain.errors import Conflict, DomainError
 from stockwire.catalog.domain.model import (
     Location,
     LocationCreated,
@@ -15,6 +14,7 @@ from stockwire.catalog.domain.model import (
     LocationUpdated,
     Parent,
 )
+from stockwire.runtime.domain_errors import Conflict, Invalid
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -43,7 +43,7 @@ def test_a_new_location_is_active_at_version_one_and_records_its_creation():
 
 
 def test_unknown_kind_is_rejected():
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Location.create(new_location(kind="moon_base"), NOW, parent=None)
 
     assert error.value.field == "kind"
@@ -51,7 +51,7 @@ def test_unknown_kind_is_rejected():
 
 
 def test_latitude_without_longitude_is_rejected():
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Location.create(new_location(latitude=52.5), NOW, parent=None)
 
     assert error.value.field == "longitude"
@@ -67,14 +67,14 @@ def test_latitude_without_longitude_is_rejected():
     ],
 )
 def test_coordinates_must_be_on_the_globe(field: str, coordinates: dict[str, float]):
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Location.create(new_location(**coordinates), NOW, parent=None)
 
     assert error.value.field == field
 
 
 def test_parent_must_exist():
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Location.create(new_location(parent_code="NOWHERE"), NOW, parent=None)
 
     assert error.value.field == "parent_code"
@@ -84,7 +84,7 @@ def test_parent_must_exist():
 def test_a_retired_parent_cannot_take_new_children():
     parent = Parent(code="OLD-HUB", active=False)
 
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Location.create(new_location(parent_code="OLD-HUB"), NOW, parent=parent)
 
     assert "retired" in error.value.reason
@@ -93,7 +93,7 @@ def test_a_retired_parent_cannot_take_new_children():
 def test_a_location_cannot_be_its_own_parent():
     cmd = new_location()
 
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         Location.create(new_location(code=cmd.code, parent_code=cmd.code), NOW, parent=None)
 
     assert "its own parent" in error.value.reason
@@ -103,7 +103,7 @@ def test_parent_that_would_form_a_cycle_is_rejected():
     region = Location.create(new_location(code="REGION"), NOW, parent=None)
     van = Parent(code="VAN-7", active=True, ancestors=("DEPOT", "REGION", "ROOT"))
 
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(Invalid) as error:
         region.update({"parent_code": "VAN-7"}, NOW, parent=van)
 
     assert error.value.field == "parent_code"

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 from aiokafka import ConsumerRecord
 from aiokafka.errors import CommitFailedError, KafkaError
 from faststream import AckPolicy
@@ -29,7 +28,6 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import ValidationError
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockwire.contracts.base import Event
@@ -37,6 +35,7 @@ from stockwire.contracts.envelope import Envelope, read_envelope, read_payload
 from stockwire.contracts.topics import TopicSpec
 from stockwire.runtime.inbox import Inbox
 from stockwire.runtime.settings import Settings
+from stockwire.runtime.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -89,31 +88,6 @@ def _summary(error: ValidationError, *within: str) -> str:
 
 def _one_line(error: BaseException) -> str:
     return "".join(traceback.format_exception_only(error)).strip()
-
-
-def is_transient(error: BaseException) -> bool:
-    """True for failures that go away by themselves: retry, never drop."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(
-            seen,
-            OSError
-            | TimeoutError
-            | asyncpg.PostgresConnectionError
-            | asyncpg.CannotConnectNowError
-            | asyncpg.InterfaceError
-            | asyncpg.SerializationError
-            | asyncpg.DeadlockDetectedError
-            | asyncpg.TooManyConnectionsError
-            | sa_exc.InterfaceError,
-        ):
-            return True
-        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
-            return True
-        if isinstance(seen, sa_exc.OperationalError):
-            return True
-        seen = seen.__cause__ or getattr(seen, "orig", None)
-    return False
 
 
 class DeadLetters:

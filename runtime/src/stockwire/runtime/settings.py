@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1)
 
     http_host: str = "127.0.0.1"
+    http_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body a service reads (413 beyond it), checked before "
+        "the body is parsed or the caller authenticated. Routes that take uploads have "
+        "their own, larger cap.",
+    )
     catalog_port: int = SERVICE_PORTS["catalog"]
     stock_port: int = SERVICE_PORTS["stock"]
     assets_port: int = SERVICE_PORTS["assets"]

@@ -1,12 +1,12 @@
 """``python -m stockwire.catalog``: serve the catalog until SIGTERM or SIGINT."""
 
 from stockwire.catalog.bootstrap import bootstrap
+from stockwire.catalog.settings import CatalogSettings
 from stockwire.runtime.service import serve
-from stockwire.runtime.settings import Settings
 
 
 def main() -> None:
-    app, runtime = bootstrap(Settings())
+    app, runtime = bootstrap(CatalogSettings())
     serve(app, runtime)
 
 

@@ -2,17 +2,18 @@
 
 from fastapi import FastAPI
 
-from stockwire.catalog.api import install_error_handlers, items_router, locations_router
+from stockwire.catalog.api import items_router, locations_router
+from stockwire.catalog.settings import CatalogSettings
 from stockwire.catalog.tables import MESSAGING
 from stockwire.catalog.unit_of_work import CatalogUnitOfWork
 from stockwire.runtime.http.app import create_app
 from stockwire.runtime.service import ServiceRuntime, build_runtime
-from stockwire.runtime.settings import Settings
 
 SERVICE = "catalog"
+IMPORT_PATH = "/api/v1/items/import"
 
 
-def bootstrap(settings: Settings) -> tuple[FastAPI, ServiceRuntime]:
+def bootstrap(settings: CatalogSettings) -> tuple[FastAPI, ServiceRuntime]:
     """The catalog's HTTP app and the runtime its lifespan starts and stops."""
     runtime = build_runtime(SERVICE, settings, MESSAGING)
 
@@ -25,6 +26,6 @@ def bootstrap(settings: Settings) -> tuple[FastAPI, ServiceRuntime]:
         description="Equipment models (SKUs) and locations. Every change is published on "
         "catalog.items.v1 or catalog.locations.v1.",
         routers=[items_router(new_uow), locations_router(new_uow)],
+        body_limits={IMPORT_PATH: settings.catalog_import_max_bytes},
     )
-    install_error_handlers(app)
     return app, runtime

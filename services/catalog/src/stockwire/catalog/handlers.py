@@ -12,22 +12,19 @@ from stockwire.catalog.domain.commands import (
     UpdateItem,
     UpdateLocation,
 )
-from stockwire.catalog.domain.errors import (
-    Conflict,
-    DomainError,
-    ImportRejected,
-    RowProblem,
-    VersionMismatch,
-)
 from stockwire.catalog.domain.model import (
+    IMPORT_PROBLEMS_MAX,
     Item,
     ItemRecord,
     Location,
     LocationRecord,
+    import_rejected,
     unknown_substitutes,
 )
-from stockwire.catalog.repository import ItemQuery, LocationQuery, Page
+from stockwire.catalog.repository import ItemQuery, LocationQuery
 from stockwire.catalog.unit_of_work import CatalogUnitOfWork
+from stockwire.runtime.domain_errors import Conflict, Invalid, Problem, VersionMismatch
+from stockwire.runtime.http.pages import Page
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ async def get_item(sku: str, uow: CatalogUnitOfWork) -> ItemRecord:
         return (await uow.items.get(sku)).record
 
 
-async def find_items(query: ItemQuery, uow: CatalogUnitOfWork) -> Page[ItemRecord]:
+async def find_items(query: ItemQuery, uow: CatalogUnitOfWork) -> tuple[Page[ItemRecord], int]:
     async with uow:
         return await uow.items.find(query)
 
@@ -95,10 +92,12 @@ async def import_items(cmd: ImportItems, uow: CatalogUnitOfWork) -> ImportResult
     first_line: dict[str, int] = {}
     rows = []
     for row in cmd.rows:
+        if len(problems) >= IMPORT_PROBLEMS_MAX:
+            raise import_rejected(problems)
         sku = row.item.sku
         if sku in first_line:
             problems.append(
-                RowProblem(row.line, "sku", f"SKU {sku!r} is also on line {first_line[sku]}")
+                Problem("sku", f"SKU {sku!r} is also on line {first_line[sku]}", row.line)
             )
         else:
             first_line[sku] = row.line
@@ -111,6 +110,8 @@ async def import_items(cmd: ImportItems, uow: CatalogUnitOfWork) -> ImportResult
         created: list[Item] = []
         changed: list[Item] = []
         for row in rows:
+            if len(problems) >= IMPORT_PROBLEMS_MAX:
+                break
             try:
                 item = existing.get(row.item.sku)
                 if item is None:
@@ -122,10 +123,10 @@ async def import_items(cmd: ImportItems, uow: CatalogUnitOfWork) -> ImportResult
                 error = unknown_substitutes(item.record.details.substitutes, known)
                 if error is not None:
                     raise error
-            except DomainError as error:
-                problems.extend(RowProblem(row.line, p.field, p.reason) for p in error.problems)
+            except Invalid as error:
+                problems.extend(Problem(p.field, p.reason, row.line) for p in error.problems)
         if problems:
-            raise ImportRejected(problems)
+            raise import_rejected(problems)
         updated = sum(1 for item in changed if item.events)
         for item in created:
             await uow.items.add(item)
@@ -177,6 +178,8 @@ async def get_location(code: str, uow: CatalogUnitOfWork) -> LocationRecord:
         return (await uow.locations.get(code)).record
 
 
-async def find_locations(query: LocationQuery, uow: CatalogUnitOfWork) -> Page[LocationRecord]:
+async def find_locations(
+    query: LocationQuery, uow: CatalogUnitOfWork
+) -> tuple[Page[LocationRecord], int]:
     async with uow:
         return await uow.locations.find(query)

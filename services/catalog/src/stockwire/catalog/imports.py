@@ -12,8 +12,9 @@ import io
 from pydantic import ValidationError
 
 from stockwire.catalog.domain.commands import ImportItems, ImportRow
-from stockwire.catalog.domain.errors import ImportRejected, RowProblem
+from stockwire.catalog.domain.model import IMPORT_PROBLEMS_MAX, import_rejected
 from stockwire.catalog.schemas import ItemIn
+from stockwire.runtime.domain_errors import Invalid, Problem
 
 ITEM_COLUMNS = tuple(ItemIn.model_fields)
 REQUIRED_COLUMNS = tuple(name for name, f in ItemIn.model_fields.items() if f.is_required())
@@ -21,8 +22,8 @@ SUBSTITUTE_SEPARATOR = "|"
 HEADER_LINE = 1
 
 
-def _reject(line: int, field: str, reason: str) -> ImportRejected:
-    return ImportRejected([RowProblem(line, field, reason)])
+def _reject(line: int, field: str, reason: str) -> Invalid:
+    return import_rejected([Problem(field, reason, line)])
 
 
 def _decode(body: bytes) -> str:
@@ -39,32 +40,30 @@ def _header(fields: list[str]) -> list[str]:
     unknown = [name for name in header if name not in ITEM_COLUMNS]
     if unknown:
         problems.append(
-            RowProblem(
-                HEADER_LINE,
+            Problem(
                 "header",
                 f"unknown column(s): {', '.join(map(repr, unknown))}; "
                 f"columns are: {', '.join(ITEM_COLUMNS)}",
+                HEADER_LINE,
             )
         )
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
-        problems.append(
-            RowProblem(HEADER_LINE, "header", f"missing column(s): {', '.join(missing)}")
-        )
+        problems.append(Problem("header", f"missing column(s): {', '.join(missing)}", HEADER_LINE))
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         problems.append(
-            RowProblem(HEADER_LINE, "header", f"repeated column(s): {', '.join(repeated)}")
+            Problem("header", f"repeated column(s): {', '.join(repeated)}", HEADER_LINE)
         )
     if problems:
-        raise ImportRejected(problems)
+        raise import_rejected(problems)
     return header
 
 
-def _row(line: int, header: list[str], cells: list[str]) -> ImportRow | list[RowProblem]:
+def _row(line: int, header: list[str], cells: list[str]) -> ImportRow | list[Problem]:
     if len(cells) != len(header):
         reason = f"has {len(cells)} cells; the header has {len(header)} columns"
-        return [RowProblem(line, "row", reason)]
+        return [Problem("row", reason, line)]
     data: dict[str, object] = {}
     for name, cell in zip(header, cells, strict=True):
         value = cell.strip()
@@ -78,25 +77,28 @@ def _row(line: int, header: list[str], cells: list[str]) -> ImportRow | list[Row
         return ImportRow(line, ItemIn.model_validate(data).command())
     except ValidationError as error:
         return [
-            RowProblem(line, ".".join(str(part) for part in e["loc"]) or "row", e["msg"])
+            Problem(".".join(str(part) for part in e["loc"]) or "row", e["msg"], line)
             for e in error.errors()
         ]
 
 
 def read_items(body: bytes) -> ImportItems:
-    """Parse an import file. A file that cannot be read at all raises ImportRejected; bad
-    rows are returned as ``unreadable`` so the handler can report them with its own findings.
+    """Parse an import file. A file that cannot be read at all raises :class:`Invalid`; bad
+    rows are returned as ``unreadable`` so the handler can report them with its own findings
+    (reading stops at :data:`IMPORT_PROBLEMS_MAX` of them).
     """
     text = _decode(body)
     if not text.strip():
         raise _reject(HEADER_LINE, "header", "the file is empty; expected a header row")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[ImportRow] = []
-    problems: list[RowProblem] = []
+    problems: list[Problem] = []
     try:
         header = _header(next(reader))
         line = reader.line_num + 1
         for cells in reader:
+            if len(problems) >= IMPORT_PROBLEMS_MAX:
+                break
             if cells:
                 parsed = _row(line, header, cells)
                 if isinstance(parsed, ImportRow):

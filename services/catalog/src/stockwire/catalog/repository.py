@@ -6,15 +6,14 @@ one succeeds, whatever either checked before. It also remembers every aggregate 
 handed out, so the unit of work can collect their events.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockwire.catalog.domain.errors import Conflict, NotFound, VersionMismatch
 from stockwire.catalog.domain.model import (
     Category,
     Criticality,
@@ -32,6 +31,8 @@ from stockwire.catalog.domain.model import (
     is_code,
 )
 from stockwire.catalog.tables import items, locations
+from stockwire.runtime.domain_errors import Conflict, NotFound, VersionMismatch
+from stockwire.runtime.http.pages import Page, after_key, page_of
 
 HIERARCHY_LOCK = 0x4341_4C4F
 """Advisory lock taken by every change to the location tree, so two concurrent re-parentings
@@ -39,8 +40,6 @@ cannot each pass the cycle check and together form a cycle."""
 
 MAX_DEPTH = 1000
 """A bound on walking up the tree, so even a corrupted tree cannot loop a query forever."""
-
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class ItemQuery:
     status: str | None = None
     manufacturer: str | None = None
     text: str | None = None
-    after: str | None = None
+    after: tuple[str, ...] | None = None
     """Keyset cursor: only SKUs sorting after this one."""
     limit: int = 50
 
@@ -61,17 +60,9 @@ class LocationQuery:
     region: str | None = None
     parent_code: str | None = None
     active: bool | None = None
-    after: str | None = None
+    after: tuple[str, ...] | None = None
     """Keyset cursor: only codes sorting after this one."""
     limit: int = 50
-
-
-@dataclass(frozen=True)
-class Page(Generic[R]):
-    records: list[R]
-    total: int
-    """How many records match the filters, over all pages."""
-    has_more: bool
 
 
 def _like(text: str) -> str:
@@ -84,16 +75,14 @@ async def _page(
     table: sa.Table,
     key: sa.ColumnElement[str],
     conditions: list[sa.ColumnElement[bool]],
-    after: str | None,
+    after: tuple[str, ...] | None,
     limit: int,
-) -> tuple[Sequence[sa.Row[Any]], int, bool]:
+) -> tuple[Page[sa.Row[Any]], int]:
+    """One page of ``table`` in ``key`` order after ``after``, and how many rows match."""
     total = await session.scalar(sa.select(sa.func.count()).select_from(table).where(*conditions))
-    if after is not None:
-        conditions = [*conditions, key > after]
-    rows = (
-        await session.execute(sa.select(table).where(*conditions).order_by(key).limit(limit + 1))
-    ).all()
-    return rows[:limit], int(total or 0), len(rows) > limit
+    statement = after_key(sa.select(table).where(*conditions), [key], after, limit)
+    rows = (await session.execute(statement)).all()
+    return page_of(rows, limit), int(total or 0)
 
 
 class ItemRepository:
@@ -157,7 +146,7 @@ class ItemRepository:
             raise VersionMismatch("item", item.sku, expected=loaded, current=int(current or 0))
         self._loaded[item.sku] = item.version
 
-    async def find(self, query: ItemQuery) -> Page[ItemRecord]:
+    async def find(self, query: ItemQuery) -> tuple[Page[ItemRecord], int]:
         conditions: list[sa.ColumnElement[bool]] = []
         for column, value in (
             (items.c.category, query.category),
@@ -170,10 +159,10 @@ class ItemRepository:
         if query.text:
             pattern = _like(query.text)
             conditions.append(sa.or_(items.c.sku.ilike(pattern), items.c.name.ilike(pattern)))
-        rows, total, more = await _page(
+        page, total = await _page(
             self._session, items, items.c.sku, conditions, query.after, query.limit
         )
-        return Page([_item_record(row) for row in rows], total, more)
+        return Page([_item_record(row) for row in page.rows], page.has_more), total
 
 
 def _item_values(record: ItemRecord) -> dict[str, Any]:
@@ -304,7 +293,7 @@ class LocationRepository:
             )
         self._loaded[location.code] = location.version
 
-    async def find(self, query: LocationQuery) -> Page[LocationRecord]:
+    async def find(self, query: LocationQuery) -> tuple[Page[LocationRecord], int]:
         conditions: list[sa.ColumnElement[bool]] = []
         for column, value in (
             (locations.c.kind, query.kind),
@@ -314,10 +303,10 @@ class LocationRepository:
         ):
             if value is not None:
                 conditions.append(column == value)
-        rows, total, more = await _page(
+        page, total = await _page(
             self._session, locations, locations.c.code, conditions, query.after, query.limit
         )
-        return Page([_location_record(row) for row in rows], total, more)
+        return Page([_location_record(row) for row in page.rows], page.has_more), total
 
 
 def _location_values(record: LocationRecord) -> dict[str, Any]:

@@ -1,20 +1,31 @@
 """The HTTP API's request and response bodies.
 
-They check shapes and types only (so the OpenAPI document lists the vocabularies); every
-catalog rule, lengths and ranges included, lives in the domain, which answers for JSON
-bodies and import files alike.
+Every rule that can be stated in JSON Schema is stated here, from the domain's own
+figures and patterns, so the OpenAPI document says exactly what is accepted. The domain
+checks the same rules again (an import file reaches it too), plus the ones no schema can
+state: end of life after end of sale, a length-tracked item counted in metres, a parent
+that exists and forms no cycle, substitutes that exist.
 """
 
-import unicodedata
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from stockwire.catalog.domain.commands import CreateItem, CreateLocation
 from stockwire.catalog.domain.model import (
+    CODE_MAX,
+    CODE_PATTERN,
+    COST_LIMIT,
+    COST_PLACES,
+    LEAD_TIME_MAX_DAYS,
+    NAME_MAX,
+    REGION_MAX,
+    SUBSTITUTES_MAX,
+    TEXT_PATTERN,
+    UNIT_MAX,
     Category,
     Criticality,
     HandlingClass,
@@ -24,51 +35,66 @@ from stockwire.catalog.domain.model import (
     LocationRecord,
     TrackingMode,
 )
+from stockwire.runtime.http.bodies import Changes, decimal_type
+from stockwire.runtime.http.text import NO_NUL
 
 
-def _printable(value: str) -> str:
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
-        raise ValueError("must not contain control characters")
-    return value
+def _text(max_length: int, pattern: str = TEXT_PATTERN, **extra: Any) -> Any:
+    return Field(min_length=1, max_length=max_length, pattern=pattern, **extra)
 
 
-def _not_bool(value: object) -> object:
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not true or false")
-    return value
+Code = Annotated[str, _text(CODE_MAX, CODE_PATTERN)]
+"""A SKU or location code: 1-64 characters, no '/' or '|', no control characters, no
+spaces at either end."""
+Name = Annotated[str, _text(NAME_MAX)]
+Region = Annotated[str, _text(REGION_MAX)]
+Unit = Annotated[str, _text(UNIT_MAX)]
+Currency = Annotated[str, Field(pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR.")]
+UnitCost = decimal_type(-COST_PLACES.as_tuple().exponent, int(COST_LIMIT), below_maximum=True)
+LeadTime = Annotated[int, Field(ge=0, le=LEAD_TIME_MAX_DAYS)]
+Substitutes = Annotated[
+    list[Code],
+    Field(
+        max_length=SUBSTITUTES_MAX,
+        json_schema_extra={"uniqueItems": True},
+        description="Existing SKUs that can replace this one, each once, not the item itself.",
+    ),
+]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
 
-
-Whole = Annotated[int, BeforeValidator(_not_bool)]
-Number = Annotated[float, BeforeValidator(_not_bool)]
-"""Numbers that refuse JSON booleans, which pydantic would otherwise read as 1 and 0."""
-
-SearchText = Annotated[str, Field(max_length=200), AfterValidator(_printable)]
-"""A filter value from a query string: bounded and free of characters the database refuses."""
+SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+"""A filter value from a query string."""
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _paired_coordinates(schema: dict[str, Any]) -> None:
+    """Coordinates come as a pair, or not at all; neither may be null."""
+    schema["dependentRequired"] = {"latitude": ["longitude"], "longitude": ["latitude"]}
+    for name in ("latitude", "longitude"):
+        schema["properties"][name].pop("default", None)
+
+
 class ItemIn(Strict):
     """A new equipment model. Omitted optional fields take the defaults shown."""
 
-    sku: str = Field(description="Opaque code, 1-64 characters, without '/' or '|'.")
-    name: str = Field(description="1-200 characters.")
-    manufacturer: str = Field(description="1-200 characters.")
+    sku: Code
+    name: Name
+    manufacturer: Name
     category: Category
     tracking_mode: TrackingMode
-    unit: str | None = Field(
+    unit: Unit | None = Field(
         default=None, description="Unit of measure; 'm' for length tracking. Default: each / m."
     )
     handling_class: HandlingClass = HandlingClass.NONE
     criticality: Criticality = Criticality.MEDIUM
-    unit_cost: Decimal = Field(description="At least 0, at most 4 decimal places.")
-    currency: str = Field(description="ISO 4217 code, e.g. EUR.")
-    default_lead_time_days: Whole = Field(default=0, description="0-3650.")
-    substitutes: list[str] = Field(
-        default_factory=list, description="Existing SKUs that can replace this one."
-    )
+    unit_cost: UnitCost
+    currency: Currency
+    default_lead_time_days: LeadTime = 0
+    substitutes: Substitutes = Field(default_factory=list)
     end_of_sale: date | None = None
     end_of_life: date | None = Field(default=None, description="Not before end_of_sale.")
 
@@ -76,25 +102,26 @@ class ItemIn(Strict):
         return CreateItem(**{**self.model_dump(), "substitutes": tuple(self.substitutes)})
 
 
-class ItemChanges(Strict):
-    """The fields to change; omitted fields keep their value, null clears an optional one."""
+class ItemChanges(Changes):
+    """The fields to change; omitted fields keep their value. Only ``unit`` (back to the
+    default), ``end_of_sale`` and ``end_of_life`` can be cleared, with null."""
 
-    name: str | None = None
-    manufacturer: str | None = None
-    category: Category | None = None
-    tracking_mode: TrackingMode | None = None
-    unit: str | None = None
-    handling_class: HandlingClass | None = None
-    criticality: Criticality | None = None
-    unit_cost: Decimal | None = None
-    currency: str | None = None
-    default_lead_time_days: Whole | None = None
-    substitutes: list[str] | None = None
+    name: Name = Field(default=None)
+    manufacturer: Name = Field(default=None)
+    category: Category = Field(default=None)
+    tracking_mode: TrackingMode = Field(default=None)
+    unit: Unit | None = None
+    handling_class: HandlingClass = Field(default=None)
+    criticality: Criticality = Field(default=None)
+    unit_cost: UnitCost = Field(default=None)
+    currency: Currency = Field(default=None)
+    default_lead_time_days: LeadTime = Field(default=None)
+    substitutes: Substitutes = Field(default=None)
     end_of_sale: date | None = None
     end_of_life: date | None = None
 
     def changes(self) -> dict[str, object]:
-        changes = self.model_dump(exclude_unset=True)
+        changes = super().changes()
         if changes.get("substitutes") is not None:
             changes["substitutes"] = tuple(changes["substitutes"])
         return changes
@@ -143,30 +170,33 @@ class ImportOut(BaseModel):
 
 
 class LocationIn(Strict):
-    code: str = Field(description="Opaque code, 1-64 characters, without '/' or '|'.")
-    name: str = Field(description="1-200 characters.")
+    code: Code
+    name: Name
     kind: LocationKind
-    region: str = Field(description="1-64 characters.")
-    parent_code: str | None = Field(default=None, description="An existing, active location.")
-    latitude: Number | None = Field(default=None, description="-90..90; give with longitude.")
-    longitude: Number | None = Field(default=None, description="-180..180; give with latitude.")
+    region: Region
+    parent_code: Code | None = Field(default=None, description="An existing, active location.")
+    latitude: Latitude = Field(default=None, description="Give with longitude, or neither.")
+    longitude: Longitude = Field(default=None, description="Give with latitude, or neither.")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_paired_coordinates,
+    )
 
     def command(self) -> CreateLocation:
         return CreateLocation(**self.model_dump())
 
 
-class LocationChanges(Strict):
-    """The fields to change; omitted fields keep their value, null clears an optional one."""
+class LocationChanges(Changes):
+    """The fields to change; omitted fields keep their value, null clears an optional one
+    (latitude and longitude go together)."""
 
-    name: str | None = None
-    kind: LocationKind | None = None
-    region: str | None = None
-    parent_code: str | None = None
-    latitude: Number | None = None
-    longitude: Number | None = None
-
-    def changes(self) -> dict[str, object]:
-        return self.model_dump(exclude_unset=True)
+    name: Name = Field(default=None)
+    kind: LocationKind = Field(default=None)
+    region: Region = Field(default=None)
+    parent_code: Code | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
 
 
 class LocationOut(BaseModel):
@@ -196,18 +226,3 @@ class LocationPage(BaseModel):
     locations: list[LocationOut]
     total: int = Field(description="How many locations match the filters, over all pages.")
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at end.")
-
-
-class ProblemOut(BaseModel):
-    field: str
-    reason: str
-    line: int | None = Field(default=None, description="Line of an import file, if any.")
-
-
-class ErrorOut(BaseModel):
-    """Every error answer has this shape."""
-
-    error: str = Field(description="A stable code: invalid, not_found, conflict, ...")
-    detail: str
-    problems: list[ProblemOut] = Field(default_factory=list)
-    current_version: int | None = Field(default=None, description="On 412: the version now.")

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import exc as sa_exc
 
-from stockwire.runtime.consumer import is_transient
+from stockwire.runtime.transient import is_transient
 from stockwire.stock.domain.book import StockBook
 from stockwire.stock.domain.commands import (
     Command,

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from stockwire.catalog.domain.errors import RowProblem
+from stockwire.runtime.domain_errors import Problem
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class ImportItems:
     """
 
     rows: tuple[ImportRow, ...]
-    unreadable: tuple[RowProblem, ...] = field(default=())
+    unreadable: tuple[Problem, ...] = field(default=())
 
 
 @dataclass(frozen=True)

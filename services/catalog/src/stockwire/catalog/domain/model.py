@@ -8,7 +8,6 @@ published.
 """
 
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
@@ -17,7 +16,6 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from stockwire.catalog.domain.commands import CreateItem, CreateLocation
-from stockwire.catalog.domain.errors import Conflict, DomainError, Problem, VersionMismatch
 from stockwire.contracts.vocabulary import (
     Category,
     Criticality,
@@ -26,6 +24,8 @@ from stockwire.contracts.vocabulary import (
     LocationKind,
     TrackingMode,
 )
+from stockwire.runtime.domain_errors import Conflict, Invalid, Problem, VersionMismatch
+from stockwire.runtime.plain_text import text_pattern, text_problem
 
 CODE_MAX = 64
 NAME_MAX = 200
@@ -47,8 +47,10 @@ def default_unit(tracking_mode: str) -> str:
     return LENGTH_UNIT if tracking_mode == TrackingMode.LENGTH else "each"
 
 
-def _unprintable(text: str) -> bool:
-    return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
+CODE_PATTERN = text_pattern(CODE_FORBIDDEN)
+"""What a SKU or location code may be, as the HTTP API states it (lengths apart)."""
+TEXT_PATTERN = text_pattern()
+"""What a name, manufacturer, region or unit may be, as the HTTP API states it."""
 
 
 def is_code(value: object) -> bool:
@@ -57,17 +59,9 @@ def is_code(value: object) -> bool:
 
 
 def _code_problem(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return "is required"
-    if value != value.strip():
-        return "must not start or end with spaces"
-    if len(value) > CODE_MAX:
-        return f"must be at most {CODE_MAX} characters, not {len(value)}"
-    if _unprintable(value):
-        return "must not contain control characters"
-    if any(char in CODE_FORBIDDEN for char in value):
-        return "must not contain '/' or '|'"
-    return ""
+    return text_problem(value, CODE_MAX, CODE_FORBIDDEN) or ""
 
 
 class _Checker:
@@ -81,7 +75,7 @@ class _Checker:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise DomainError.of(self.problems)
+            raise Invalid.of(self.problems)
 
     def code(self, name: str, value: object) -> str:
         reason = _code_problem(value)
@@ -90,15 +84,13 @@ class _Checker:
         return value if isinstance(value, str) else ""
 
     def text(self, name: str, value: object, limit: int) -> str:
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str):
             self.fail(name, "is required")
             return ""
-        text = value.strip()
-        if len(text) > limit:
-            self.fail(name, f"must be at most {limit} characters, not {len(text)}")
-        elif _unprintable(text):
-            self.fail(name, "must not contain control characters")
-        return text
+        reason = text_problem(value, limit)
+        if reason:
+            self.fail(name, reason)
+        return value
 
     def choice(self, name: str, value: object, vocabulary: type[E]) -> E | None:
         try:
@@ -314,7 +306,7 @@ class Item:
         raw = {name: getattr(cmd, name) for name in ITEM_FIELDS}
         try:
             details = _item_details(sku, raw)
-        except DomainError as error:
+        except Invalid as error:
             check.problems.extend(error.problems)
         check.raise_if_any()
         item = cls(ItemRecord(sku, details, ItemStatus.ACTIVE, version=1, updated_at=now))
@@ -328,7 +320,7 @@ class Item:
         """Apply ``changes`` (field -> new value); a change to nothing records nothing."""
         unknown = _unknown_changes(changes, ITEM_FIELDS)
         if unknown:
-            raise DomainError.of(unknown)
+            raise Invalid.of(unknown)
         details = _item_details(self.sku, asdict(self.record.details) | dict(changes))
         self._replace_details(details, now)
 
@@ -356,12 +348,28 @@ class Item:
         self.events.append(ItemUpdated(self.record, changed))
 
 
-def unknown_substitutes(substitutes: Iterable[str], known: Iterable[str]) -> DomainError | None:
+def unknown_substitutes(substitutes: Iterable[str], known: Iterable[str]) -> Invalid | None:
     """The error for substitutes that name no item, or None when every one exists."""
     missing = sorted(set(substitutes) - set(known))
     if not missing:
         return None
-    return DomainError("substitutes", f"unknown SKU(s): {', '.join(missing)}")
+    return Invalid("substitutes", f"unknown SKU(s): {', '.join(missing)}")
+
+
+IMPORT_PROBLEMS_MAX = 100
+"""An import answer lists at most this many problems: a file with more is usually wrong as
+a whole (a wrong column, a wrong separator), and listing every one would cost memory and
+an answer nobody reads. Reading the file stops once this many are found."""
+
+
+def import_rejected(problems: Sequence[Problem]) -> Invalid:
+    """The answer to an import file with ``problems``: nothing of it is applied."""
+    shown = sorted(problems, key=lambda p: p.line or 0)[:IMPORT_PROBLEMS_MAX]
+    lines = len({p.line for p in shown})
+    detail = f"nothing was imported: {lines} line(s) have problems"
+    if len(problems) >= IMPORT_PROBLEMS_MAX:
+        detail += f"; only the first {IMPORT_PROBLEMS_MAX} problems are listed, fix them first"
+    return Invalid.of(shown, detail=detail)
 
 
 # ------------------------------------------------------------------------------ locations
@@ -483,7 +491,7 @@ class Location:
         raw = {name: getattr(cmd, name) for name in LOCATION_FIELDS}
         try:
             details = _location_details(code, raw, parent, new_parent=True)
-        except DomainError as error:
+        except Invalid as error:
             check.problems.extend(error.problems)
         check.raise_if_any()
         location = cls(LocationRecord(code, details, active=True, version=1, updated_at=now))
@@ -497,7 +505,7 @@ class Location:
         """Apply ``changes``; ``parent`` describes the parent the location would then have."""
         unknown = _unknown_changes(changes, LOCATION_FIELDS)
         if unknown:
-            raise DomainError.of(unknown)
+            raise Invalid.of(unknown)
         raw = asdict(self.record.details) | dict(changes)
         before = self.record.details
         new_parent = raw["parent_code"] != before.parent_code
