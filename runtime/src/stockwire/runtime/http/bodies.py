@@ -26,6 +26,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from stockwire.runtime.http.openapi import no_null_defaults
 from stockwire.runtime.http.problems import invalid_request, problems_of
 
 JSON_TYPES = ("application/json",)
@@ -137,21 +138,12 @@ def _positive(places: int, limit: int, below_limit: bool) -> str:
     return "|".join(parts)
 
 
-def _no_null_defaults(schema: dict[str, Any]) -> None:
-    """Drop ``"default": null`` from properties that cannot be null: leaving such a field
-    out keeps the stored value, and null would be refused."""
-    for prop in schema.get("properties", {}).values():
-        nullable = any(option.get("type") == "null" for option in prop.get("anyOf", ()))
-        if prop.get("default", ...) is None and not nullable:
-            del prop["default"]
-
-
 class Changes(BaseModel):
     """A PATCH body: the fields to change. A field left out keeps its value; a field
     declared ``X = None`` may be left out but not sent as null, one declared ``X | None =
     None`` may be sent as null to clear it."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_defaults)
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

@@ -163,13 +163,22 @@ def _http_answer(request: Request, error: StarletteHTTPException) -> ApiError:
 
 
 def _methods_at(request: Request) -> set[str]:
-    """Every method the OpenAPI document gives the request's path (Starlette names only
-    those of the first route that matched it)."""
-    methods: set[str] = set()
-    for template, operations in request.app.openapi()["paths"].items():
-        if _template(template).fullmatch(request.url.path):
-            methods |= {method.upper() for method in operations if method in OPERATIONS}
-    return methods
+    """The methods the OpenAPI document gives the request's path (Starlette names only
+    those of the first route that matched it). Where several templates match, the most
+    specific wins: ``/items/import`` is not ``/items/{sku}``."""
+    matches = [
+        (template.count("{"), operations)
+        for template, operations in request.app.openapi()["paths"].items()
+        if _template(template).fullmatch(request.url.path)
+    ]
+    fewest = min((params for params, _ in matches), default=0)
+    return {
+        method.upper()
+        for params, operations in matches
+        if params == fewest
+        for method in operations
+        if method in OPERATIONS
+    }
 
 
 OPERATIONS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

@@ -43,6 +43,7 @@ from stockwire.catalog.schemas import (
 )
 from stockwire.catalog.unit_of_work import CatalogUnitOfWork
 from stockwire.runtime.auth import require_scope
+from stockwire.runtime.http.openapi import not_nullable
 from stockwire.runtime.http.pages import PageParams, decode_cursor, next_cursor
 from stockwire.runtime.http.problems import (
     ApiError,
@@ -65,6 +66,7 @@ IfMatch = Annotated[
         alias="If-Match",
         pattern=ETAG_PATTERN,
         description='Required: the ETag of the version you last read, e.g. "3" (428 without).',
+        json_schema_extra=not_nullable,
     ),
 ]
 
