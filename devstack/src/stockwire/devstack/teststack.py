@@ -105,8 +105,8 @@ class LocalServers:
         if self.work is None:
             raise RuntimeError("the test session has no directory yet")
         record = {"owner": _process_record(os.getpid())}
-        if self.tansu is not None and self.tansu.process is not None:
-            record["tansu"] = _process_record(self.tansu.process.pid)
+        if self.tansu is not None and (pid := self.tansu.pid) is not None:
+            record["tansu"] = _process_record(pid)
         (self.work / SESSION_RECORD).write_text(json.dumps(record))
 
     async def _broker(self, work: Path) -> str:
