@@ -150,7 +150,7 @@ async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_
     env = {
         **os.environ,
         "STOCKWIRE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "STOCKWIRE_DATABASE_URL": settings.database_url,
+        "STOCKWIRE_DATABASE_URL": settings.database_url.get_secret_value(),
         "STOCKWIRE_DATABASE_PREFIX": f"stockwire_crash_{run}_",
         "STOCKWIRE_CONSUMER_GROUP_PREFIX": f"crash-{run}-",
     }

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from stockwire.devstack import broker, database, processes
 from stockwire.devstack.console import say, step
 from stockwire.devstack.errors import StackError
@@ -170,7 +172,7 @@ async def _start(
     token, _ = new_token()
     write_token(state.token, token)
     env["STOCKWIRE_API_TOKENS"] = api_tokens_json(token)
-    settings = Settings(kafka_bootstrap_servers=bootstrap, database_url=database_url)
+    settings = Settings(kafka_bootstrap_servers=bootstrap, database_url=SecretStr(database_url))
     service_lines = await _start_services(options, state, lock, cleanup, env, settings)
 
     summary = [
