@@ -25,7 +25,7 @@ from stockwire.devstack.ports import ensure_port_free
 from stockwire.devstack.services import SERVICES, Service
 from stockwire.devstack.state import StateDir
 from stockwire.devstack.supervisor import SupervisedService
-from stockwire.devstack.tokens import api_tokens_json, write_token
+from stockwire.devstack.tokens import api_tokens_json, new_webhook_secret, write_secret
 from stockwire.devstack.topics import create_topics
 from stockwire.runtime.auth import new_token
 from stockwire.runtime.harness import ProcessFailed, ServiceProcess, migrate
@@ -170,8 +170,11 @@ async def _start(
     await _together(_migrate(service, env, state) for service in SERVICES)
 
     token, _ = new_token()
-    write_token(state.token, token)
+    write_secret(state.token, token)
     env["STOCKWIRE_API_TOKENS"] = api_tokens_json(token)
+    webhook_secret = new_webhook_secret()
+    write_secret(state.fsm_webhook_secret, webhook_secret)
+    env["STOCKWIRE_FSM_WEBHOOK_SECRET"] = webhook_secret
     settings = Settings(kafka_bootstrap_servers=bootstrap, database_url=SecretStr(database_url))
     service_lines = await _start_services(options, state, lock, cleanup, env, settings)
 
@@ -187,6 +190,9 @@ async def _start(
         f"token      {token}",
         f"           (scopes read, write, admin; also in {state.token}; "
         "send it as 'Authorization: Bearer <token>')",
+        f"fsm secret {webhook_secret}",
+        f"           (signs calls to the stock FSM webhook; also in {state.fsm_webhook_secret}; "
+        "see docs/running.md)",
         summary[-1],
     ]
     return running
