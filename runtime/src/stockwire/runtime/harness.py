@@ -17,11 +17,12 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from subprocess import DEVNULL, STDOUT
+from typing import Self
 from urllib.parse import urlsplit
 
 TAIL_LINES = 25
 POLL_INTERVAL_S = 0.25
-MIGRATE_CANCEL_TIMEOUT_S = 5.0
+CANCEL_STOP_TIMEOUT_S = 5.0
 
 
 class ProcessFailed(Exception):
@@ -113,7 +114,7 @@ class ServiceProcess:
         log_path: Path,
         env: Mapping[str, str] | None = None,
         host: str = "127.0.0.1",
-    ) -> "ServiceProcess":
+    ) -> Self:
         """``python -m stockwire.<service>`` serving HTTP on ``host:port``
         (``STOCKWIRE_<SERVICE>_PORT``), with ``env`` (default: ours) for its settings."""
         child_env = {
@@ -237,7 +238,7 @@ async def run_to_end(
     try:
         return await process.wait()
     except asyncio.CancelledError:
-        await process.stop(MIGRATE_CANCEL_TIMEOUT_S)
+        await process.stop(CANCEL_STOP_TIMEOUT_S)
         raise
 
 
