@@ -44,7 +44,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-import httpx
 import psutil
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from report import Target, progress, report
@@ -66,10 +65,10 @@ from stockwire.contracts.topics import (
     STOCK_LEVELS,
     TopicSpec,
 )
-from stockwire.devstack.console import tail
 from stockwire.devstack.ports import free_port
 from stockwire.devstack.teststack import environment, test_stack
 from stockwire.runtime.db import asyncpg_dsn
+from stockwire.runtime.harness import ProcessFailed, ServiceProcess, migrate, tail
 from stockwire.runtime.settings import Settings
 from stockwire.stock.settings import StockSettings
 
@@ -85,6 +84,7 @@ INSTANCES = int(os.environ.get("BENCH_INSTANCES", "1"))
 STALL_S = float(os.environ.get("BENCH_STALL_SECONDS", "120"))
 """Give up when the service makes no progress for this long."""
 READY_TIMEOUT_S = 120
+STOP_TIMEOUT_S = 10
 LOG_DIR = Path(".stockwire/bench")
 RUN_LOCK = 0x5354_4245_4E43_4853 >> 1
 """Advisory lock key ("STBENCHS") that keeps two runs on one PostgreSQL apart."""
@@ -119,43 +119,19 @@ def service_missing() -> str | None:
 # --------------------------------------------------------------------------- the service
 
 
-@dataclass
-class Instance:
-    """One stock service process, its log in a file."""
-
-    port: int
-    log_path: Path
-    process: asyncio.subprocess.Process | None = None
-
-    def check(self) -> None:
-        """Raise with the end of the log if the process has exited."""
-        if self.process is not None and self.process.returncode is not None:
-            raise BenchError(
-                f"the stock service exited with {self.process.returncode}; "
-                f"end of {self.log_path}:\n{tail(self.log_path, 40)}"
-            )
-
-    async def stop(self) -> None:
-        process = self.process
-        if process is None or process.returncode is not None:
-            return
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 10)
-        except TimeoutError:
-            progress(f"the stock service (pid {process.pid}) did not stop within 10 s; killing it")
-            process.kill()
-            await process.wait()
-
-
-class ServiceProcess:
+class StockService:
     """The stock service as child processes (``BENCH_INSTANCES``, one consumer group), their
     memory sampled: the peak of their sum, overall and per phase of the run."""
 
     def __init__(self, env: dict[str, str], instances: int) -> None:
         self.env = env
         self.instances = [
-            Instance(free_port(), LOG_DIR / f"stock-service{'' if n == 1 else f'-{n}'}.log")
+            ServiceProcess.service(
+                SERVICE,
+                port=free_port(),
+                log_path=LOG_DIR / f"stock-service{'' if n == 1 else f'-{n}'}.log",
+                env=env,
+            )
             for n in range(1, instances + 1)
         ]
         self.peak_rss = 0
@@ -169,30 +145,17 @@ class ServiceProcess:
 
     @property
     def pids(self) -> list[int]:
-        return [i.process.pid for i in self.instances if i.process is not None]
+        return [i.pid for i in self.instances if i.pid is not None]
 
     async def migrate(self) -> None:
         log_path = LOG_DIR / "stock-migrate.log"
-        with log_path.open("wb") as log:
-            child = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "stockwire.runtime.migrate", SERVICE,
-                stdout=log, stderr=asyncio.subprocess.STDOUT, env=self.env,
-            )  # fmt: skip
-            code = await child.wait()
-        if code != 0:
-            raise BenchError(
-                f"migrating stock failed ({code}); end of {log_path}:\n{tail(log_path)}"
-            )
+        log_path.unlink(missing_ok=True)  # one run's log per file: the harness appends
+        await migrate(SERVICE, log_path, self.env)
 
     async def start(self) -> None:
         for instance in self.instances:
-            env = {**self.env, "STOCKWIRE_STOCK_PORT": str(instance.port)}
-            with instance.log_path.open("wb") as log:
-                instance.process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", f"stockwire.{SERVICE}",
-                    stdout=log, stderr=asyncio.subprocess.STDOUT, env=env,
-                    start_new_session=True,
-                )  # fmt: skip
+            instance.log_path.unlink(missing_ok=True)
+            await instance.start()
         self._sampler = asyncio.create_task(self._sample_rss())
 
     def check(self) -> None:
@@ -202,19 +165,9 @@ class ServiceProcess:
 
     async def wait_ready(self) -> float:
         started = time.perf_counter()
-        async with httpx.AsyncClient(timeout=2) as client:
-            for instance in self.instances:
-                url = f"http://127.0.0.1:{instance.port}/readyz"
-                while True:
-                    self.check()
-                    with contextlib.suppress(httpx.HTTPError):
-                        if (await client.get(url)).status_code == 200:
-                            break
-                    if time.perf_counter() - started > READY_TIMEOUT_S:
-                        raise BenchError(
-                            f"the stock service was not ready within {READY_TIMEOUT_S}s"
-                        )
-                    await asyncio.sleep(0.2)
+        for instance in self.instances:
+            self.check()
+            await instance.wait_ready(READY_TIMEOUT_S - (time.perf_counter() - started))
         return time.perf_counter() - started
 
     async def stop(self) -> None:
@@ -222,7 +175,16 @@ class ServiceProcess:
             self._sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sampler
-        await asyncio.gather(*(instance.stop() for instance in self.instances))
+        await asyncio.gather(*(self._stop(instance) for instance in self.instances))
+
+    @staticmethod
+    async def _stop(instance: ServiceProcess) -> None:
+        was_running = instance.running
+        if await instance.stop(STOP_TIMEOUT_S) == -signal.SIGKILL and was_running:
+            progress(
+                f"the stock service (pid {instance.pid}) did not stop within "
+                f"{STOP_TIMEOUT_S:.0f} s; it was killed"
+            )
 
     async def _sample_rss(self) -> None:
         roots = []
@@ -242,7 +204,7 @@ class ServiceProcess:
 
 
 @contextlib.asynccontextmanager
-async def running_service(settings: Settings) -> AsyncIterator[ServiceProcess]:
+async def running_service(settings: Settings) -> AsyncIterator[StockService]:
     """A migrated, ready stock service on a fresh database; stopped on the way out."""
     admin = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
     try:
@@ -251,7 +213,7 @@ async def running_service(settings: Settings) -> AsyncIterator[ServiceProcess]:
     finally:
         await admin.close()
     env = {**os.environ, **environment(settings), "PYTHONUNBUFFERED": "1"}
-    service = ServiceProcess(env, INSTANCES)
+    service = StockService(env, INSTANCES)
     await service.migrate()
     try:
         await service.start()
@@ -413,7 +375,7 @@ class ServiceDatabase:
 
 async def wait_applied(
     db: ServiceDatabase,
-    service: ServiceProcess,
+    service: StockService,
     levels: LevelWatcher,
     marks: Marks,
     expected: int,
@@ -456,7 +418,7 @@ async def wait_applied(
 async def fill_catalog(
     publisher: Publisher,
     db: ServiceDatabase,
-    service: ServiceProcess,
+    service: StockService,
     items: Sequence[Event],
     locations: Sequence[Event],
 ) -> None:
@@ -498,7 +460,7 @@ async def burst(
     records: Sequence[Record],
     publisher: Publisher,
     db: ServiceDatabase,
-    service: ServiceProcess,
+    service: StockService,
     levels: LevelWatcher,
     label: str,
 ) -> PhaseResult:
@@ -544,7 +506,7 @@ async def paced(
     rate: float,
     publisher: Publisher,
     db: ServiceDatabase,
-    service: ServiceProcess,
+    service: StockService,
     levels: LevelWatcher,
 ) -> Latency:
     service.phase = "latency"
@@ -626,7 +588,7 @@ async def run(settings: Settings) -> bool:
                 e2e, latency, rss = await end_to_end(
                     settings, publisher, generator, seed, load, reservoir
                 )
-            except BenchError as error:
+            except (BenchError, ProcessFailed) as error:
                 failure = f"end to end failed: {error}"
                 progress(failure)
         if failure is not None:
@@ -767,7 +729,7 @@ def main() -> None:
         bench = settings.model_copy(update={"database_prefix": PREFIX})
         try:
             ok = asyncio.run(guarded(bench))
-        except BenchError as error:
+        except (BenchError, ProcessFailed) as error:
             progress(f"error: {error}")
             ok = False
         except (KeyboardInterrupt, asyncio.CancelledError):

@@ -1,10 +1,12 @@
-"""``make up`` as a developer runs it: ready summary, token-protected API, single instance,
-clean Ctrl-C.
+"""``make up`` as a developer runs it: ready summary, token-protected API, a working FSM
+webhook, single instance, clean Ctrl-C.
 
 It starts its own Tansu and services on free ports with a state directory of its own, and
 uses the test database server, so it never meets a developer's own ``make up``.
 """
 
+import hashlib
+import hmac
 import os
 import queue
 import signal
@@ -24,6 +26,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Stockwire is up"
+FSM_EXAMPLE = ROOT / "contracts/examples/fsm.job-events.v1/v1/fsm.parts.issued.json"
 STARTUP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 60
 NOT_INHERITED = (
@@ -106,6 +109,7 @@ def up_env(settings) -> dict[str, str]:
     """The test environment, minus the broker: make up must start its own Tansu."""
     env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
     env["STOCKWIRE_CATALOG_PORT"] = str(free_port())
+    env["STOCKWIRE_STOCK_PORT"] = str(free_port())
     return env
 
 
@@ -133,9 +137,12 @@ def started(tmp_path, up_env) -> Iterator[tuple[subprocess.Popen[str], Output, P
             make.wait()
 
 
-def test_make_up_serves_the_api_to_the_dev_token_and_stops_cleanly_on_ctrl_c(started, up_env):
+def test_make_up_serves_the_dev_token_and_the_dev_webhook_secret_and_stops_on_ctrl_c(
+    started, up_env
+):
     make, output, state_dir = started
     catalog = f"http://127.0.0.1:{up_env['STOCKWIRE_CATALOG_PORT']}"
+    stock = f"http://127.0.0.1:{up_env['STOCKWIRE_STOCK_PORT']}"
 
     # Given make up has printed its ready summary
     output.wait_for(READY_LINE, STARTUP_TIMEOUT_S)
@@ -152,6 +159,27 @@ def test_make_up_serves_the_api_to_the_dev_token_and_stops_cleanly_on_ctrl_c(sta
     # Then only the call with the token is let in
     assert with_token.status_code == 200, with_token.text
     assert without_token.status_code == 401, without_token.text
+
+    # When an FSM event is posted to the stock webhook, signed with the secret make up
+    # printed and wrote for its owner alone
+    secret_file = state_dir / "fsm-webhook-secret"
+    secret = secret_file.read_text().strip()
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    assert f"fsm secret {secret}" in output.text()
+    body = FSM_EXAMPLE.read_bytes()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    with httpx.Client(base_url=stock, trust_env=False, timeout=10) as http:
+        webhook = http.post(
+            "/api/v1/webhooks/fsm",
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Stockwire-Signature": f"sha256={signature}",
+            },
+        )
+
+    # Then it is accepted
+    assert webhook.status_code == 202, webhook.text
 
     # When a second make up starts on the same state directory
     second = subprocess.run(

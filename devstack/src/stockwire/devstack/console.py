@@ -5,7 +5,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TextIO
 
 
@@ -22,15 +21,3 @@ def step(doing: str, done: str) -> Iterator[None]:
     started = time.monotonic()
     yield
     say(f"  {done} ({time.monotonic() - started:.1f} s)")
-
-
-def tail(path: Path, lines: int = 25) -> str:
-    """The last ``lines`` lines of a log, indented, for error messages."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as error:
-        return f"    (cannot read {path}: {error.strerror})"
-    last = text.rstrip().splitlines()[-lines:]
-    if not last:
-        return f"    ({path} is empty)"
-    return "\n".join(f"    | {line}" for line in last)

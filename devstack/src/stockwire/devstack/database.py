@@ -19,10 +19,11 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from stockwire.devstack.console import say, tail
+from stockwire.devstack.console import say
 from stockwire.devstack.errors import StackError
 from stockwire.devstack.ports import ensure_port_free
 from stockwire.runtime.db import asyncpg_dsn
+from stockwire.runtime.harness import tail
 
 DATABASE_ENV = ("STOCKWIRE_DATABASE_URL", "DATABASE_URL")
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

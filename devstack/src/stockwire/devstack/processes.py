@@ -1,68 +1,13 @@
-"""Child processes of the local platform: started in their own session, logged, stopped in order."""
+"""Children that a killed ``make up`` or test session left behind: recognised by pid and
+start time, and stopped. Starting and stopping our own children is
+:mod:`stockwire.runtime.harness`."""
 
-import asyncio
-import contextlib
-import os
 import signal
 import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from subprocess import DEVNULL, STDOUT
 
 import psutil
 
-
-async def spawn(
-    argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None
-) -> asyncio.subprocess.Process:
-    """Start ``argv`` with stdout and stderr appended to ``log_path``.
-
-    The child leads its own session and process group, so a Ctrl-C in the terminal reaches
-    only ``make up``, which then stops the children in order (services before the broker
-    and database they need); it also lets :func:`terminate` reach the child's own children.
-    """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        log.write(f"--- {stamp} starting: {' '.join(argv)}\n".encode())
-        log.flush()
-        return await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=DEVNULL,
-            stdout=log,
-            stderr=STDOUT,
-            env=None if env is None else dict(env),
-            start_new_session=True,
-        )
-
-
-async def terminate(process: asyncio.subprocess.Process, timeout_s: float) -> int:
-    """SIGTERM the child's process group, SIGKILL it after ``timeout_s``; the exit code."""
-    if process.returncode is not None:
-        return process.returncode
-    signal_group(process.pid, signal.SIGTERM)
-    try:
-        return await asyncio.wait_for(process.wait(), timeout_s)
-    except TimeoutError:
-        signal_group(process.pid, signal.SIGKILL)
-        return await process.wait()
-
-
-async def run_logged(
-    argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None
-) -> int:
-    """Run ``argv`` to completion with its output in ``log_path``; killed if we are cancelled."""
-    process = await spawn(argv, log_path, env)
-    try:
-        return await process.wait()
-    except asyncio.CancelledError:
-        await terminate(process, timeout_s=5)
-        raise
-
-
-def signal_group(pid: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signum)
+from stockwire.runtime.harness import signal_group
 
 
 def identity(pid: int) -> float | None:

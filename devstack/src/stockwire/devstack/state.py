@@ -28,6 +28,10 @@ class StateDir:
     def token(self) -> Path:
         return self.root / "dev-token"
 
+    @property
+    def fsm_webhook_secret(self) -> Path:
+        return self.root / "fsm-webhook-secret"
+
     def log(self, name: str) -> Path:
         return self.logs / f"{name}.log"
 

@@ -21,6 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from pydantic import SecretStr
+
 from stockwire.devstack import broker, database, processes
 from stockwire.devstack.containers import container_servers
 from stockwire.devstack.errors import StackError
@@ -68,7 +70,7 @@ def environment(settings: Settings) -> dict[str, str]:
     return {
         "STOCKWIRE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "STOCKWIRE_KAFKA_IDEMPOTENCE": str(settings.kafka_idempotence).lower(),
-        "STOCKWIRE_DATABASE_URL": settings.database_url,
+        "STOCKWIRE_DATABASE_URL": settings.database_url.get_secret_value(),
         "STOCKWIRE_DATABASE_PREFIX": settings.database_prefix,
     }
 
@@ -77,7 +79,7 @@ def _settings(bootstrap: str, database_url: str, idempotence: bool) -> Settings:
     return Settings(
         kafka_bootstrap_servers=bootstrap,
         kafka_idempotence=idempotence,
-        database_url=database_url,
+        database_url=SecretStr(database_url),
         database_prefix=os.environ.get(PREFIX_ENV, TEST_DATABASE_PREFIX),
     )
 
@@ -105,8 +107,8 @@ class LocalServers:
         if self.work is None:
             raise RuntimeError("the test session has no directory yet")
         record = {"owner": _process_record(os.getpid())}
-        if self.tansu is not None and self.tansu.process is not None:
-            record["tansu"] = _process_record(self.tansu.process.pid)
+        if self.tansu is not None and (pid := self.tansu.pid) is not None:
+            record["tansu"] = _process_record(pid)
         (self.work / SESSION_RECORD).write_text(json.dumps(record))
 
     async def _broker(self, work: Path) -> str:

@@ -1,7 +1,9 @@
-"""The development admin token ``make up`` hands out, and how services learn of it."""
+"""The development secrets ``make up`` hands out, and how services learn of them: an admin
+API token and an FSM webhook secret, new on every run."""
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 from stockwire.runtime.auth import SCOPES, hash_token
@@ -15,9 +17,14 @@ def api_tokens_json(token: str) -> str:
     return json.dumps([{"name": "dev", "sha256": hash_token(token), "scopes": list(DEV_SCOPES)}])
 
 
-def write_token(path: Path, token: str) -> None:
-    """Write the token readable by its owner only, also when the file already exists."""
+def new_webhook_secret() -> str:
+    """A shared secret for signing FSM webhook calls (43 characters; 16 is the minimum)."""
+    return secrets.token_urlsafe(32)
+
+
+def write_secret(path: Path, secret: str) -> None:
+    """Write ``secret`` readable by its owner only, also when the file already exists."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
         os.fchmod(file.fileno(), 0o600)
-        file.write(token + "\n")
+        file.write(secret + "\n")

@@ -15,17 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from stockwire.devstack import broker, database, processes
-from stockwire.devstack.console import say, step, tail
+from stockwire.devstack.console import say, step
 from stockwire.devstack.errors import StackError
 from stockwire.devstack.lock import InstanceLock
 from stockwire.devstack.ports import ensure_port_free
 from stockwire.devstack.services import SERVICES, Service
 from stockwire.devstack.state import StateDir
 from stockwire.devstack.supervisor import SupervisedService
-from stockwire.devstack.tokens import api_tokens_json, write_token
+from stockwire.devstack.tokens import api_tokens_json, new_webhook_secret, write_secret
 from stockwire.devstack.topics import create_topics
 from stockwire.runtime.auth import new_token
+from stockwire.runtime.harness import ProcessFailed, ServiceProcess, migrate
 from stockwire.runtime.settings import Settings
 
 SERVICE_STOP_TIMEOUT_S = 10
@@ -167,9 +170,12 @@ async def _start(
     await _together(_migrate(service, env, state) for service in SERVICES)
 
     token, _ = new_token()
-    write_token(state.token, token)
+    write_secret(state.token, token)
     env["STOCKWIRE_API_TOKENS"] = api_tokens_json(token)
-    settings = Settings(kafka_bootstrap_servers=bootstrap, database_url=database_url)
+    webhook_secret = new_webhook_secret()
+    write_secret(state.fsm_webhook_secret, webhook_secret)
+    env["STOCKWIRE_FSM_WEBHOOK_SECRET"] = webhook_secret
+    settings = Settings(kafka_bootstrap_servers=bootstrap, database_url=SecretStr(database_url))
     service_lines = await _start_services(options, state, lock, cleanup, env, settings)
 
     summary = [
@@ -184,6 +190,9 @@ async def _start(
         f"token      {token}",
         f"           (scopes read, write, admin; also in {state.token}; "
         "send it as 'Authorization: Bearer <token>')",
+        f"fsm secret {webhook_secret}",
+        f"           (signs calls to the stock FSM webhook; also in {state.fsm_webhook_secret}; "
+        "see docs/running.md)",
         summary[-1],
     ]
     return running
@@ -219,8 +228,8 @@ async def _start_broker(
     )
     with step(f"starting broker (Tansu) on {tansu.bootstrap}", "broker ready"):
         await tansu.start()
-    if tansu.process is not None:
-        lock.add_child("broker", tansu.process.pid, processes.identity(tansu.process.pid))
+    if (pid := tansu.pid) is not None:
+        lock.add_child("broker", pid, processes.identity(pid))
     running.tansu = tansu
     return tansu.bootstrap, f"{tansu.bootstrap} (Tansu; in memory, emptied when make up stops)"
 
@@ -262,14 +271,11 @@ async def _together(coros: Iterable[Coroutine[Any, Any, None]]) -> None:
 
 
 async def _migrate(service: Service, env: dict[str, str], state: StateDir) -> None:
-    log_path = state.log(f"{service.name}-migrate")
     with step(f"migrating {service.name}", f"{service.name} migrated"):
-        code = await processes.run_logged(service.migrate_argv(), log_path, env)
-        if code != 0:
-            raise StackError(
-                f"migrating {service.name} failed with code {code}; the end of {log_path}:\n"
-                f"{tail(log_path)}"
-            )
+        try:
+            await migrate(service.name, state.log(f"{service.name}-migrate"), env)
+        except ProcessFailed as error:
+            raise StackError(str(error)) from None
 
 
 async def _start_services(
@@ -288,17 +294,16 @@ async def _start_services(
         await asyncio.gather(*(s.stop(SERVICE_STOP_TIMEOUT_S) for s in supervised))
 
     cleanup.push_async_callback(
-        _announced("services", stop_all, lambda: any(s.process for s in supervised))
+        _announced("services", stop_all, lambda: any(s.started for s in supervised))
     )
     lines = []
     for service in SERVICES:
-        base = f"http://{host}:{settings.port_of(service.name)}"
+        port = settings.port_of(service.name)
+        base = f"http://{host}:{port}"
         process = SupervisedService(
-            service.name,
-            service.run_argv(),
-            env,
-            state.log(service.name),
-            f"{base}/readyz",
+            ServiceProcess.service(
+                service.name, port=port, log_path=state.log(service.name), env=env, host=host
+            ),
             on_spawn=lambda pid, name=service.name: lock.add_child(
                 name, pid, processes.identity(pid)
             ),

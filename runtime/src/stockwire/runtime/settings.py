@@ -7,7 +7,7 @@ service keeps its own database on it, called ``<database_prefix><service>``.
 
 from functools import cached_property
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -29,7 +29,11 @@ class ApiToken(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="STOCKWIRE_", extra="ignore")
+    # A rejected value is not echoed in the error: it may be a secret (a short webhook
+    # secret, a database URL with its password).
+    model_config = SettingsConfigDict(
+        env_prefix="STOCKWIRE_", extra="ignore", hide_input_in_errors=True
+    )
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
@@ -44,8 +48,8 @@ class Settings(BaseSettings):
     topic_replication: int = Field(
         default=1, ge=1, description="Replication factor for topics this project creates."
     )
-    database_url: str = Field(
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
+    database_url: SecretStr = Field(
+        default=SecretStr("postgresql://postgres@127.0.0.1:5432/postgres"),
         validation_alias=AliasChoices("STOCKWIRE_DATABASE_URL", "DATABASE_URL"),
     )
     database_prefix: str = Field(default="stockwire_", pattern=r"^[a-z_][a-z0-9_]*$")
@@ -115,7 +119,7 @@ class Settings(BaseSettings):
 
     def server_url(self) -> URL:
         """The server-level URL (the database named in DATABASE_URL), for admin work."""
-        return make_url(self.database_url).set(drivername="postgresql+asyncpg")
+        return make_url(self.database_url.get_secret_value()).set(drivername="postgresql+asyncpg")
 
     def service_url(self, service: str) -> URL:
         """The async SQLAlchemy URL of ``service``'s own database."""

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from stockwire.contracts.vocabulary import LocationKind
 from stockwire.runtime.settings import Settings
@@ -44,7 +44,7 @@ class StockSettings(Settings):
         gt=0,
         description="How often expired Idempotency-Key answers are purged (and once at start).",
     )
-    fsm_webhook_secret: str | None = Field(
+    fsm_webhook_secret: SecretStr | None = Field(
         default=None,
         min_length=16,
         description="Shared secret for the HMAC-SHA256 signature on the FSM webhook; unset "

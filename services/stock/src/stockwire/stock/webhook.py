@@ -121,7 +121,7 @@ def _secret(request: Request) -> str:
             "not_configured",
             "the FSM webhook is off: STOCKWIRE_FSM_WEBHOOK_SECRET is not set",
         )
-    return secret
+    return secret.get_secret_value()
 
 
 async def _read_body(request: Request) -> bytes:
