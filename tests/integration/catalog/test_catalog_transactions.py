@@ -1,16 +1,13 @@
 """The unit of work against the real database: the change and its event commit together,
-a writer that read a stale version is stopped by SQL, and migrations match the tables."""
+a writer that read a stale version is stopped by SQL."""
 
 from datetime import UTC, datetime
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from catalog_refs import create_item, outbox_rows, random_ref
 
 from stockwire.catalog import handlers
 from stockwire.catalog.domain.commands import CreateItem
-from stockwire.catalog.tables import metadata
 from stockwire.catalog.unit_of_work import CatalogUnitOfWork
 from stockwire.runtime.domain_errors import NotFound, VersionMismatch
 from stockwire.runtime.outbox import OutboxWriter
@@ -80,11 +77,3 @@ async def test_sql_stops_a_writer_whose_version_went_stale_after_it_read(client,
     fetched = (await client.get(f"/api/v1/items/{item['sku']}")).json()
     assert fetched["name"] == "first writer"
     assert len(await outbox_rows(engine, item["sku"])) == 2
-
-
-async def test_the_migrations_create_exactly_the_declared_tables(engine):
-    def differences(connection):
-        return compare_metadata(MigrationContext.configure(connection), metadata)
-
-    async with engine.connect() as conn:
-        assert await conn.run_sync(differences) == []

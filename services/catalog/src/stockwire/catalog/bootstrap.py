@@ -6,6 +6,7 @@ from stockwire.catalog.api import items_router, locations_router
 from stockwire.catalog.settings import CatalogSettings
 from stockwire.catalog.tables import MESSAGING
 from stockwire.catalog.unit_of_work import CatalogUnitOfWork
+from stockwire.contracts.topics import CATALOG_ITEMS, CATALOG_LOCATIONS
 from stockwire.runtime.http.app import create_app
 from stockwire.runtime.service import ServiceRuntime, build_runtime
 
@@ -24,7 +25,7 @@ def bootstrap(settings: CatalogSettings) -> tuple[FastAPI, ServiceRuntime]:
         runtime,
         title="Stockwire catalog",
         description="Equipment models (SKUs) and locations. Every change is published on "
-        "catalog.items.v1 or catalog.locations.v1.",
+        f"{CATALOG_ITEMS.name} or {CATALOG_LOCATIONS.name}.",
         routers=[items_router(new_uow), locations_router(new_uow)],
         body_limits={IMPORT_PATH: settings.catalog_import_max_bytes},
     )

@@ -6,6 +6,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
+from stockwire.contracts.topics import STOCK_ALERTS, STOCK_LEVELS, STOCK_MOVEMENTS
 from stockwire.runtime.http.app import create_app
 from stockwire.runtime.service import ServiceRuntime, build_runtime
 from stockwire.stock import api_queries, webhook
@@ -40,7 +41,7 @@ def bootstrap(settings: StockSettings, *, consumers: bool = True) -> tuple[FastA
         runtime,
         title="Stockwire stock",
         description="Balances per SKU x location, the movement ledger, transfers, cycle counts "
-        "and reservations. Every change is published on stock.movements.v1, stock.levels.v1 "
-        "and stock.alerts.v1.",
+        f"and reservations. Every change is published on {STOCK_MOVEMENTS.name}, "
+        f"{STOCK_LEVELS.name} and {STOCK_ALERTS.name}.",
         routers=[commands_router(new_uow), api_queries.router, webhook.router],
     ), runtime

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from stockwire.runtime import migration_steps as steps
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -18,18 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.Text(), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column(
-            "received_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
+    steps.OUTBOX_AND_INBOX.upgrade(op)
     op.create_table(
         "items",
         sa.Column("sku", sa.Text(), nullable=False),
@@ -93,48 +84,13 @@ def upgrade() -> None:
     )
     op.create_index("locations_parent_code", "locations", ["parent_code"], unique=False)
     op.create_index("locations_region", "locations", ["region"], unique=False)
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("topic", sa.Text(), nullable=False),
-        sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("shard", sa.SmallInteger(), nullable=False),
-        sa.Column("event_type", sa.Text(), nullable=False),
-        sa.Column("envelope", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("event_id"),
-    )
-    op.create_index(
-        "outbox_sent_at",
-        "outbox",
-        ["sent_at"],
-        unique=False,
-        postgresql_where=sa.text("sent_at IS NOT NULL"),
-    )
-    op.create_index(
-        "outbox_unsent", "outbox", ["id"], unique=False, postgresql_where=sa.text("sent_at IS NULL")
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("outbox_unsent", table_name="outbox", postgresql_where=sa.text("sent_at IS NULL"))
-    op.drop_index(
-        "outbox_sent_at", table_name="outbox", postgresql_where=sa.text("sent_at IS NOT NULL")
-    )
-    op.drop_table("outbox")
+    steps.OUTBOX_AND_INBOX.downgrade(op)
     op.drop_index("locations_region", table_name="locations")
     op.drop_index("locations_parent_code", table_name="locations")
     op.drop_table("locations")
     op.drop_index("items_manufacturer", table_name="items")
     op.drop_index("items_category", table_name="items")
     op.drop_table("items")
-    op.drop_table("inbox")

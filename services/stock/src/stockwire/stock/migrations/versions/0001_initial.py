@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from stockwire.runtime import migration_steps as steps
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -19,6 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    steps.OUTBOX_AND_INBOX.upgrade(op)
     op.create_table(
         "balances",
         sa.Column("sku", sa.Text(), nullable=False),
@@ -45,38 +48,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sku", "location", "lot", "serial"),
     )
     op.create_index("balances_location", "balances", ["location", "sku"], unique=False)
-    op.create_table(
-        "catalog_items",
-        sa.Column("sku", sa.Text(), nullable=False),
-        sa.Column("tracking_mode", sa.Text(), nullable=False),
-        sa.Column("unit", sa.Text(), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("sku"),
-    )
-    op.create_table(
-        "catalog_locations",
-        sa.Column("code", sa.Text(), nullable=False),
-        sa.Column("kind", sa.Text(), nullable=False),
-        sa.Column("region", sa.Text(), nullable=False),
-        sa.Column("parent_code", sa.Text(), nullable=True),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("code"),
-    )
-    op.create_index("catalog_locations_parent", "catalog_locations", ["parent_code"], unique=False)
+    steps.CATALOG_COPY.upgrade(op)
     op.create_table(
         "command_requests",
         sa.Column("request_id", sa.Text(), nullable=False),
@@ -120,18 +92,6 @@ def upgrade() -> None:
         sa.Column("items_matching", sa.Integer(), nullable=True),
         sa.Column("accuracy", sa.Numeric(precision=6, scale=5), nullable=True),
         sa.PrimaryKeyConstraint("count_id"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.Text(), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column(
-            "received_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
     )
     op.create_table(
         "job_parts",
@@ -233,36 +193,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("movement_id"),
     )
     op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("topic", sa.Text(), nullable=False),
-        sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("shard", sa.SmallInteger(), nullable=False),
-        sa.Column("event_type", sa.Text(), nullable=False),
-        sa.Column("envelope", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("event_id"),
-    )
-    op.create_index(
-        "outbox_sent_at",
-        "outbox",
-        ["sent_at"],
-        unique=False,
-        postgresql_where=sa.text("sent_at IS NOT NULL"),
-    )
-    op.create_index(
-        "outbox_unsent", "outbox", ["id"], unique=False, postgresql_where=sa.text("sent_at IS NULL")
-    )
-    op.create_table(
         "reservations",
         sa.Column("reservation_id", sa.Text(), nullable=False),
         sa.Column("job_id", sa.Text(), nullable=False),
@@ -325,6 +255,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    steps.OUTBOX_AND_INBOX.downgrade(op)
     op.drop_index(
         "transfers_open", table_name="transfers", postgresql_where=sa.text("status = 'in_transit'")
     )
@@ -332,11 +263,6 @@ def downgrade() -> None:
     op.drop_table("serials")
     op.drop_index("reservations_job", table_name="reservations")
     op.drop_table("reservations")
-    op.drop_index("outbox_unsent", table_name="outbox", postgresql_where=sa.text("sent_at IS NULL"))
-    op.drop_index(
-        "outbox_sent_at", table_name="outbox", postgresql_where=sa.text("sent_at IS NOT NULL")
-    )
-    op.drop_table("outbox")
     op.drop_table("movement_notes")
     op.drop_index("levels_location", table_name="levels")
     op.drop_table("levels")
@@ -346,14 +272,11 @@ def downgrade() -> None:
     op.drop_index("ledger_balance_time", table_name="ledger")
     op.drop_table("ledger")
     op.drop_table("job_parts")
-    op.drop_table("inbox")
     op.drop_table("counts")
     op.drop_table("count_skus")
     op.drop_table("count_lines")
     op.drop_index("command_requests_created_at", table_name="command_requests")
     op.drop_table("command_requests")
-    op.drop_index("catalog_locations_parent", table_name="catalog_locations")
-    op.drop_table("catalog_locations")
-    op.drop_table("catalog_items")
+    steps.CATALOG_COPY.downgrade(op)
     op.drop_index("balances_location", table_name="balances")
     op.drop_table("balances")

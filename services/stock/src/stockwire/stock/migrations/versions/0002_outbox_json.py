@@ -1,8 +1,4 @@
-"""outbox envelope and headers as json, not jsonb
-
-The relay publishes the envelope exactly as the writer serialized it: jsonb reordered
-its keys and re-serialized every row on the way out, and parsed every row on the way
-in, for no query that needs it.
+"""outbox envelope and headers as json, not jsonb (the runtime's OUTBOX_AS_JSON step)
 
 Revision ID: 0002
 Revises: 0001
@@ -13,6 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from stockwire.runtime import migration_steps as steps
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -20,14 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.execute(
-        "ALTER TABLE outbox ALTER COLUMN envelope TYPE json USING envelope::json, "
-        "ALTER COLUMN headers TYPE json USING headers::json"
-    )
+    steps.OUTBOX_AS_JSON.upgrade(op)
 
 
 def downgrade() -> None:
-    op.execute(
-        "ALTER TABLE outbox ALTER COLUMN envelope TYPE jsonb USING envelope::jsonb, "
-        "ALTER COLUMN headers TYPE jsonb USING headers::jsonb"
-    )
+    steps.OUTBOX_AS_JSON.downgrade(op)
