@@ -274,3 +274,99 @@ async def test_a_serial_cannot_be_received_twice(writer, stock_runtime, site):
 
     assert response.status_code == 409
     assert response.json()["reason"] == "serial_already_in_stock"
+
+
+RULE_BREAKERS = [
+    pytest.param(
+        "/api/v1/transfers",
+        {"sku": "ANY", "from_location": "WH-1", "to_location": "WH-1", "quantity": "1"},
+        "to_location",
+        "from_location and to_location must differ",
+        id="transfer-to-itself",
+    ),
+    pytest.param(
+        "/api/v1/transfers",
+        {
+            "sku": "ANY",
+            "from_location": "WH-1",
+            "to_location": "POP-1",
+            "quantity": "2",
+            "serials": ["S1", "S1"],
+        },
+        "serials",
+        "serials must not repeat",
+        id="transfer-serial-twice",
+    ),
+    pytest.param(
+        "/api/v1/receipts",
+        {
+            "location": "WH-1",
+            "lines": [{"sku": "ANY", "received_quantity": "3", "serials": ["S1", "S2"]}],
+        },
+        "lines.0.serials",
+        "name as many serials as the quantity",
+        id="receipt-serials-short",
+    ),
+    pytest.param(
+        "/api/v1/transfers/T-1/receive",
+        {"quantity_received": "2", "serials": ["S1"]},
+        "serials",
+        "name as many serials as the quantity",
+        id="transfer-receipt-serials-short",
+    ),
+    pytest.param(
+        "/api/v1/adjustments",
+        {"sku": "ANY", "location": "WH-1", "quantity_delta": "0", "reason": "found"},
+        "quantity_delta",
+        "must be non-zero, at most 1000000 either way",
+        id="adjustment-by-zero",
+    ),
+    pytest.param(
+        "/api/v1/adjustments",
+        {"sku": "ANY", "location": "WH-1", "quantity_delta": "-1000001", "reason": "lost"},
+        "quantity_delta",
+        "must be non-zero, at most 1000000 either way",
+        id="adjustment-too-large",
+    ),
+    pytest.param(
+        "/api/v1/adjustments",
+        {
+            "sku": "ANY",
+            "location": "WH-1",
+            "quantity_delta": "2",
+            "reason": "found",
+            "serial": "S1",
+        },
+        "quantity_delta",
+        "a serial is adjusted by 1 or -1",
+        id="serial-adjusted-by-two",
+    ),
+    pytest.param(
+        "/api/v1/counts/C-1/lines",
+        {"counted": "1"},
+        "sku",
+        "name a sku, a serial or both",
+        id="count-line-naming-nothing",
+    ),
+    pytest.param(
+        "/api/v1/counts/C-1/lines",
+        {"serial": "S1", "counted": "2"},
+        "counted",
+        "a serial is counted 0 or 1",
+        id="serial-counted-twice",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field", "reason"), RULE_BREAKERS)
+async def test_a_body_that_breaks_a_command_rule_is_a_422_naming_the_field(
+    admin, writer, path, body, field, reason
+):
+    client = admin if path.endswith("adjustments") else writer
+
+    response = await client.post(path, json=body)
+
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert answer["error"] == "invalid"
+    assert answer["problems"] == [{"field": field, "reason": reason}]

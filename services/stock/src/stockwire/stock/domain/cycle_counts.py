@@ -2,7 +2,8 @@
 closed, which compares what was counted with the balances there, books the variances as
 count adjustments, and works out the count's accuracy; or cancelled, adjusting nothing.
 
-A scan only records a count line; nothing moves until the count is closed."""
+A scan only records a count line; nothing moves until the count is closed. While a blind
+count is open, nobody is shown what the books expect (:func:`hides_expected`)."""
 
 from dataclasses import replace
 from decimal import Decimal
@@ -32,6 +33,13 @@ from stockwire.stock.domain.model import (
 )
 
 ACCURACY_PLACES = Decimal("0.00001")
+
+
+def hides_expected(blind: bool, status: CountStatus) -> bool:
+    """A blind count shows no expected quantity, nor anything derived from one (variances,
+    matching lines, accuracy), until it is closed: counters must count what is there, not
+    confirm what the system says."""
+    return blind and status != CountStatus.CLOSED
 
 
 def open_count(draft: Draft, cmd: OpenCount) -> None:
@@ -79,8 +87,6 @@ def record_count(draft: Draft, cmd: RecordCount) -> None:
     item = catalog_item(draft, sku, retired_ok=True)
     serials_fit(item, Line(sku, cmd.quantity, serials))
     if item.serialized:
-        if cmd.quantity > 1:
-            raise Refused(RejectionReason.INVALID_QUANTITY, "a serial is counted once")
         key = CountLineKey(cmd.count_id, sku, NOT_TRACKED, cmd.serial or NOT_TRACKED)
         counted = cmd.quantity if cmd.replace else ONE
     else:
