@@ -54,6 +54,7 @@ from stockwire.stock.domain.cycle_counts import (
 from stockwire.stock.domain.draft import Draft, Refused
 from stockwire.stock.domain.events import Alert, Movement, Outcome, Rejection
 from stockwire.stock.domain.job_parts import install_part, issue_parts, return_part, swap_device
+from stockwire.stock.domain.limits import check_limits, within_level
 from stockwire.stock.domain.model import (
     ONE,
     ZERO,
@@ -134,6 +135,7 @@ class StockBook:
             well_formed.check(cmd)
             rule(draft, cmd)
             check_negative(draft)
+            check_limits(draft)
         except Malformed as malformed:
             if cmd.origin.source_event_id is None:
                 raise
@@ -156,6 +158,12 @@ class StockBook:
         origin: Origin,
         **details: Any,
     ) -> Alert:
+        """An alert; a quantity it could not publish (beyond the level limit) is left out,
+        and only its summary states it."""
+        for figure in ("expected_quantity", "actual_quantity"):
+            value = details.get(figure)
+            if value is not None and not within_level(value):
+                details[figure] = None
         return Alert(
             alert_id=self.new_id(),
             kind=kind,

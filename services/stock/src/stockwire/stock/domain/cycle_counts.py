@@ -14,6 +14,7 @@ from stockwire.stock.domain.checks import catalog_item, serials_fit, sku_of
 from stockwire.stock.domain.commands import CancelCount, CloseCount, Line, OpenCount, RecordCount
 from stockwire.stock.domain.draft import Draft, Refused, lot_label
 from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
+from stockwire.stock.domain.limits import MAX_LEVEL, pieces
 from stockwire.stock.domain.lots import lot_of
 from stockwire.stock.domain.model import (
     NOT_TRACKED,
@@ -94,6 +95,12 @@ def record_count(draft: Draft, cmd: RecordCount) -> None:
         before = draft.line(key)
         already = before.counted if before is not None else ZERO
         counted = cmd.quantity if cmd.replace else already + cmd.quantity
+        if counted > MAX_LEVEL:
+            raise Refused(
+                RejectionReason.INVALID_QUANTITY,
+                f"{sku}{lot_label(key.lot)} would be counted {counted}, beyond the "
+                f"{MAX_LEVEL} stock can hold",
+            )
     draft.lines[key] = CountLine(counted)
     draft.count = count
 
@@ -139,7 +146,8 @@ def cancel_count(draft: Draft, cmd: CancelCount) -> None:
 
 class CountClosing:
     """Compares what a count found with the balances at its location, and books the
-    variances as count adjustments.
+    variances as count adjustments (a variance beyond what one movement may move in
+    several, see :func:`~stockwire.stock.domain.limits.pieces`).
 
     Lines: each counted serial, each counted lot, and per SKU a line without lot that
     covers the SKU's untracked balance and any of its lots not counted on their own.
@@ -227,17 +235,18 @@ class CountClosing:
                 if len(covered) == 1
                 else BalanceKey(pair.sku, pair.location, NOT_TRACKED, NOT_TRACKED)
             )
-            draft.record(
-                MovementKind.COUNT_ADJUSTMENT,
-                "count_gain",
-                pair.sku,
-                pair.location,
-                variance,
-                [(key, Amounts(on_hand=variance))],
-                lot=key.lot,
-                to_location=pair.location,
-                **details,
-            )
+            for piece in pieces(variance):
+                draft.record(
+                    MovementKind.COUNT_ADJUSTMENT,
+                    "count_gain",
+                    pair.sku,
+                    pair.location,
+                    piece,
+                    [(key, Amounts(on_hand=piece))],
+                    lot=key.lot,
+                    to_location=pair.location,
+                    **details,
+                )
         else:
             self._book_loss(pair, covered, -variance, details)
         self._variance_alert(pair, line_key, expected, line.counted, variance)
@@ -251,17 +260,18 @@ class CountClosing:
             if remaining <= 0 or on_hand <= 0:
                 continue
             take = min(on_hand, remaining)
-            self.draft.record(
-                MovementKind.COUNT_ADJUSTMENT,
-                "count_loss",
-                pair.sku,
-                pair.location,
-                take,
-                [(key, Amounts(on_hand=-take))],
-                lot=key.lot,
-                from_location=pair.location,
-                **details,
-            )
+            for piece in pieces(take):
+                self.draft.record(
+                    MovementKind.COUNT_ADJUSTMENT,
+                    "count_loss",
+                    pair.sku,
+                    pair.location,
+                    piece,
+                    [(key, Amounts(on_hand=-piece))],
+                    lot=key.lot,
+                    from_location=pair.location,
+                    **details,
+                )
             remaining -= take
 
     def _close_serial(

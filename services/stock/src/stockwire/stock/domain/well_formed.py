@@ -1,7 +1,8 @@
-"""What a command must say to be considered at all, whatever the stock: a transfer goes
-between two locations, serials do not repeat and number the quantity they stand for, an
-adjustment changes something (a serial by exactly one), a count line names what was
-counted (and counts a serial 0 or 1).
+"""What a command must say to be considered at all, whatever the stock: quantities within
+what one movement may move (:mod:`~stockwire.stock.domain.limits`), a transfer between two
+locations, serials that do not repeat and number the quantity they stand for, an
+adjustment that changes something (a serial by exactly one), a count line that names what
+was counted (and counts a serial 0 or 1).
 
 Each rule is written once, here. An entry point that can answer its caller (HTTP) checks
 :func:`check` before it opens a transaction, and answers :class:`Malformed` with the field
@@ -22,11 +23,12 @@ from stockwire.stock.domain.commands import (
     ReceiveGoods,
     ReceiveTransfer,
     RecordCount,
+    Reserve,
     ReturnPart,
     ShipTransfer,
 )
 from stockwire.stock.domain.errors import Invalid
-from stockwire.stock.domain.limits import MAX_QUANTITY
+from stockwire.stock.domain.limits import MAX_QUANTITY, PLACES
 from stockwire.stock.domain.model import ONE, ZERO
 
 
@@ -49,27 +51,55 @@ def check(cmd: Command) -> None:
     match cmd:
         case ReceiveGoods():
             for index, receipt in enumerate(cmd.lines):
+                where = f"lines.{index}"
+                movement_quantity(receipt.received, f"{where}.received_quantity", zero=True)
+                if receipt.ordered is not None:
+                    movement_quantity(receipt.ordered, f"{where}.ordered_quantity")
                 if receipt.serials:
-                    serials_number(receipt.serials, receipt.received, f"lines.{index}.serials")
+                    serials_number(receipt.serials, receipt.received, f"{where}.serials")
         case IssueParts():
             for index, line in enumerate(cmd.lines):
+                movement_quantity(line.quantity, f"lines.{index}.quantity")
                 if line.serials:
                     serials_number(line.serials, line.quantity, f"lines.{index}.serials")
         case InstallPart() | ReturnPart():
+            movement_quantity(cmd.line.quantity, "line.quantity")
             if cmd.line.serials:
                 serials_number(cmd.line.serials, cmd.line.quantity, "line.serials")
         case ShipTransfer():
+            movement_quantity(cmd.quantity, "quantity")
             if cmd.from_location == cmd.to_location:
                 raise Malformed("to_location", "from_location and to_location must differ")
             if cmd.serials:
                 serials_number(cmd.serials, cmd.quantity, "serials")
         case ReceiveTransfer():
+            movement_quantity(cmd.quantity, "quantity_received", zero=True)
             if cmd.serials is not None:
                 serials_number(cmd.serials, cmd.quantity, "serials")
+        case Reserve():
+            movement_quantity(cmd.quantity, "quantity")
         case Adjust():
             adjustment(cmd.delta, cmd.serial)
         case RecordCount():
+            movement_quantity(cmd.quantity, "counted", zero=cmd.replace)
             count_line(cmd.sku, cmd.serial, cmd.quantity)
+
+
+def movement_quantity(value: Decimal, field: str, *, zero: bool = False) -> None:
+    """A quantity one movement can carry: above 0 (or 0 where ``zero``: a figure stating
+    that nothing arrived, or nothing was counted), at most ``MAX_QUANTITY``, in
+    thousandths."""
+    lowest_ok = value >= 0 if zero else value > 0
+    if not lowest_ok or value > MAX_QUANTITY or not _places(value):
+        low = "0" if zero else "more than 0"
+        raise Malformed(
+            field, f"must be {low} and at most {MAX_QUANTITY}, with at most {PLACES} decimals"
+        )
+
+
+def _places(value: Decimal) -> bool:
+    """At most ``PLACES`` decimals (trailing zeros aside)."""
+    return value == round(value, PLACES)
 
 
 def serials_number(serials: Sequence[str], quantity: Decimal, field: str) -> None:
@@ -85,6 +115,8 @@ def adjustment(delta: Decimal, serial: str | None) -> None:
     gained or lost whole."""
     if delta == 0 or abs(delta) > MAX_QUANTITY:
         raise Malformed("quantity_delta", f"must be non-zero, at most {MAX_QUANTITY} either way")
+    if not _places(delta):
+        raise Malformed("quantity_delta", f"must have at most {PLACES} decimals")
     if serial is not None and abs(delta) != ONE:
         raise Malformed("quantity_delta", "a serial is adjusted by 1 or -1")
 
