@@ -51,50 +51,58 @@ def check(cmd: Command) -> None:
     match cmd:
         case ReceiveGoods():
             for index, receipt in enumerate(cmd.lines):
-                where = f"lines.{index}"
-                movement_quantity(receipt.received, f"{where}.received_quantity", zero=True)
-                if receipt.ordered is not None:
-                    movement_quantity(receipt.ordered, f"{where}.ordered_quantity")
+                if not movable(receipt.received, zero=True):
+                    raise _bad_quantity(f"lines.{index}.received_quantity", zero=True)
+                if receipt.ordered is not None and not movable(receipt.ordered):
+                    raise _bad_quantity(f"lines.{index}.ordered_quantity")
                 if receipt.serials:
-                    serials_number(receipt.serials, receipt.received, f"{where}.serials")
+                    serials_number(receipt.serials, receipt.received, f"lines.{index}.serials")
         case IssueParts():
             for index, line in enumerate(cmd.lines):
-                movement_quantity(line.quantity, f"lines.{index}.quantity")
+                if not movable(line.quantity):
+                    raise _bad_quantity(f"lines.{index}.quantity")
                 if line.serials:
                     serials_number(line.serials, line.quantity, f"lines.{index}.serials")
         case InstallPart() | ReturnPart():
-            movement_quantity(cmd.line.quantity, "line.quantity")
+            if not movable(cmd.line.quantity):
+                raise _bad_quantity("line.quantity")
             if cmd.line.serials:
                 serials_number(cmd.line.serials, cmd.line.quantity, "line.serials")
         case ShipTransfer():
-            movement_quantity(cmd.quantity, "quantity")
+            if not movable(cmd.quantity):
+                raise _bad_quantity("quantity")
             if cmd.from_location == cmd.to_location:
                 raise Malformed("to_location", "from_location and to_location must differ")
             if cmd.serials:
                 serials_number(cmd.serials, cmd.quantity, "serials")
         case ReceiveTransfer():
-            movement_quantity(cmd.quantity, "quantity_received", zero=True)
+            if not movable(cmd.quantity, zero=True):
+                raise _bad_quantity("quantity_received", zero=True)
             if cmd.serials is not None:
                 serials_number(cmd.serials, cmd.quantity, "serials")
         case Reserve():
-            movement_quantity(cmd.quantity, "quantity")
+            if not movable(cmd.quantity):
+                raise _bad_quantity("quantity")
         case Adjust():
             adjustment(cmd.delta, cmd.serial)
         case RecordCount():
-            movement_quantity(cmd.quantity, "counted", zero=cmd.replace)
+            if not movable(cmd.quantity, zero=cmd.replace):
+                raise _bad_quantity("counted", zero=cmd.replace)
             count_line(cmd.sku, cmd.serial, cmd.quantity)
 
 
-def movement_quantity(value: Decimal, field: str, *, zero: bool = False) -> None:
-    """A quantity one movement can carry: above 0 (or 0 where ``zero``: a figure stating
-    that nothing arrived, or nothing was counted), at most ``MAX_QUANTITY``, in
+def movable(value: Decimal, *, zero: bool = False) -> bool:
+    """Whether one movement can carry ``value``: above 0 (or 0 where ``zero``: a figure
+    stating that nothing arrived, or nothing was counted), at most ``MAX_QUANTITY``, in
     thousandths."""
-    lowest_ok = value >= 0 if zero else value > 0
-    if not lowest_ok or value > MAX_QUANTITY or not _places(value):
-        low = "0" if zero else "more than 0"
-        raise Malformed(
-            field, f"must be {low} and at most {MAX_QUANTITY}, with at most {PLACES} decimals"
-        )
+    return (value >= 0 if zero else value > 0) and value <= MAX_QUANTITY and _places(value)
+
+
+def _bad_quantity(field: str, *, zero: bool = False) -> Malformed:
+    low = "0" if zero else "more than 0"
+    return Malformed(
+        field, f"must be {low} and at most {MAX_QUANTITY}, with at most {PLACES} decimals"
+    )
 
 
 def _places(value: Decimal) -> bool:
