@@ -7,13 +7,18 @@ Each test also builds the outgoing payloads the unit of work would publish, so a
 beyond a contract fails here the way it failed in production (a 500, a poison batch).
 """
 
+import contextlib
 import uuid
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stock_world import ORIGIN, World, line, q
 
 from stockwire.stock.domain.commands import (
+    Adjust,
+    AdjustmentReason,
     CloseCount,
     Command,
     InstallPart,
@@ -27,6 +32,7 @@ from stockwire.stock.domain.commands import (
     Reserve,
     ShipTransfer,
 )
+from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.model import Amounts, BalanceKey, Policy
 from stockwire.stock.domain.well_formed import Malformed
 from stockwire.stock.unit_of_work import book_payloads
@@ -260,4 +266,58 @@ def test_an_alert_leaves_out_a_figure_beyond_a_billion_and_states_it_in_its_summ
     assert (whole.expected_quantity, whole.actual_quantity) == (None, BILLION)
     assert "expected 1400000000" in whole.summary
     assert world.level("CABLE", van).on_hand == BILLION
+    published(world)
+
+
+# ------------------------------------------------------------------ whatever the commands
+
+
+near_bounds = st.sampled_from([STEP, q(1), MILLION - STEP, MILLION, MILLION + STEP])
+places = st.sampled_from(["WH", "VAN"])
+origins = st.sampled_from([ORIGIN, FROM_AN_EVENT])
+
+
+@st.composite
+def big_commands(draw) -> Command:
+    kind = draw(st.integers(min_value=0, max_value=8))
+    sku = draw(st.sampled_from(["BULK", "CABLE"]))
+    where, quantity, origin = draw(places), draw(near_bounds), draw(origins)
+    lot = "L1" if sku == "CABLE" and draw(st.booleans()) else None
+    if kind == 0:
+        return ReceiveGoods(where, (ReceiptLine(sku, quantity, lot=lot),), origin)
+    if kind == 1:
+        return IssueParts(where, (line(sku, quantity, lot=lot),), origin, job_id="J1")
+    if kind == 2:
+        other = "VAN" if where == "WH" else "WH"
+        return ShipTransfer(f"T{draw(st.integers(0, 2))}", sku, where, other, quantity, origin)
+    if kind == 3:
+        return ReceiveTransfer(f"T{draw(st.integers(0, 2))}", quantity, origin)
+    if kind == 4:
+        return Reserve(f"R{draw(st.integers(0, 9))}", "J1", sku, where, quantity, origin)
+    if kind == 5:
+        sign = draw(st.sampled_from([1, -1]))
+        return Adjust(sku, where, sign * quantity, AdjustmentReason.CORRECTION, origin, lot)
+    if kind == 6:
+        return OpenCount(f"C-{where}", where, origin)
+    if kind == 7:
+        return RecordCount(f"C-{where}", sku, quantity, origin, lot=lot)
+    return CloseCount(f"C-{where}", origin)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(big_commands(), max_size=25))
+def test_every_event_the_book_records_fits_its_contract_whatever_the_commands(cmds):
+    world = World(Policy(allow_negative_kinds=frozenset({"technician_van"})))
+    world.location("WH")
+    world.location("VAN", "technician_van")
+    world.item("BULK")
+    world.item("CABLE", "length")
+    world.stock("BULK", "WH", BILLION - 5)
+    world.stock("BULK", "VAN", -BILLION + 5)
+    world.stock("CABLE", "WH", BILLION - 2 * MILLION, lot="L1")
+    world.stock("CABLE", "VAN", 3 * MILLION)
+    for cmd in cmds:
+        with contextlib.suppress(NotFound, Conflict, Invalid):
+            world.one(cmd)
+
     published(world)
