@@ -274,3 +274,156 @@ async def test_a_serial_cannot_be_received_twice(writer, stock_runtime, site):
 
     assert response.status_code == 409
     assert response.json()["reason"] == "serial_already_in_stock"
+
+
+RULE_BREAKERS = [
+    pytest.param(
+        "/api/v1/transfers",
+        {"sku": "ANY", "from_location": "WH-1", "to_location": "WH-1", "quantity": "1"},
+        "to_location",
+        "from_location and to_location must differ",
+        id="transfer-to-itself",
+    ),
+    pytest.param(
+        "/api/v1/transfers",
+        {
+            "sku": "ANY",
+            "from_location": "WH-1",
+            "to_location": "POP-1",
+            "quantity": "2",
+            "serials": ["S1", "S1"],
+        },
+        "serials",
+        "serials must not repeat",
+        id="transfer-serial-twice",
+    ),
+    pytest.param(
+        "/api/v1/receipts",
+        {
+            "location": "WH-1",
+            "lines": [{"sku": "ANY", "received_quantity": "3", "serials": ["S1", "S2"]}],
+        },
+        "lines.0.serials",
+        "name as many serials as the quantity",
+        id="receipt-serials-short",
+    ),
+    pytest.param(
+        "/api/v1/transfers/T-1/receive",
+        {"quantity_received": "2", "serials": ["S1"]},
+        "serials",
+        "name as many serials as the quantity",
+        id="transfer-receipt-serials-short",
+    ),
+    pytest.param(
+        "/api/v1/adjustments",
+        {"sku": "ANY", "location": "WH-1", "quantity_delta": "0", "reason": "found"},
+        "quantity_delta",
+        "must be non-zero, at most 1000000 either way",
+        id="adjustment-by-zero",
+    ),
+    pytest.param(
+        "/api/v1/adjustments",
+        {"sku": "ANY", "location": "WH-1", "quantity_delta": "-1000001", "reason": "lost"},
+        "quantity_delta",
+        "must be non-zero, at most 1000000 either way",
+        id="adjustment-too-large",
+    ),
+    pytest.param(
+        "/api/v1/adjustments",
+        {
+            "sku": "ANY",
+            "location": "WH-1",
+            "quantity_delta": "2",
+            "reason": "found",
+            "serial": "S1",
+        },
+        "quantity_delta",
+        "a serial is adjusted by 1 or -1",
+        id="serial-adjusted-by-two",
+    ),
+    pytest.param(
+        "/api/v1/counts/C-1/lines",
+        {"counted": "1"},
+        "sku",
+        "name a sku, a serial or both",
+        id="count-line-naming-nothing",
+    ),
+    pytest.param(
+        "/api/v1/counts/C-1/lines",
+        {"serial": "S1", "counted": "2"},
+        "counted",
+        "a serial is counted 0 or 1",
+        id="serial-counted-twice",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field", "reason"), RULE_BREAKERS)
+async def test_a_body_that_breaks_a_command_rule_is_a_422_naming_the_field(
+    admin, writer, path, body, field, reason
+):
+    client = admin if path.endswith("adjustments") else writer
+
+    response = await client.post(path, json=body)
+
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert answer["error"] == "invalid"
+    assert answer["problems"] == [{"field": field, "reason": reason}]
+
+
+async def test_a_count_loss_beyond_a_million_metres_is_booked_in_pieces(
+    writer, stock_runtime, stock_engine, site
+):
+    cable = item("CABLE", "length")
+    await seed(stock_runtime, items=[cable])
+    spool = {"sku": cable.sku, "received_quantity": "1000000", "lot": "SPOOL-1"}
+    await writer.post("/api/v1/receipts", json={"location": site.wh, "lines": [spool, spool]})
+    opened = await writer.post("/api/v1/counts", json={"location": site.wh})
+    count_id = opened.json()["count"]["count_id"]
+    await writer.post(
+        f"/api/v1/counts/{count_id}/lines",
+        json={"sku": cable.sku, "lot": "SPOOL-1", "counted": "0.5"},
+    )
+
+    closed = await writer.post(f"/api/v1/counts/{count_id}/close")
+
+    assert closed.status_code == 200, closed.text
+    assert [(m["reason_code"], q(m["quantity"])) for m in closed.json()["movements"]] == [
+        ("count_loss", q(1_000_000)),
+        ("count_loss", q("999999.5")),
+    ]
+    [level] = closed.json()["levels"]
+    assert q(level["on_hand"]) == q("0.5")
+    published = await outbox_payloads(stock_engine, f"{cable.sku}@{site.wh}")
+    assert q(published[-1]["payload"]["on_hand"]) == q("0.5")
+    await assert_books_balance(stock_engine, [cable.sku])
+
+
+async def test_a_level_reaches_a_billion_and_a_receipt_beyond_is_a_409_rejection(
+    writer, stock_runtime, stock_engine, site
+):
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+    lines = [{"sku": sku.sku, "received_quantity": "1000000"}] * 500
+    for _ in range(2):
+        filled = await writer.post("/api/v1/receipts", json={"location": site.wh, "lines": lines})
+        assert filled.status_code == 201, filled.text
+
+    beyond = await writer.post(
+        "/api/v1/receipts",
+        json={"location": site.wh, "lines": [{"sku": sku.sku, "received_quantity": "0.001"}]},
+    )
+
+    [level] = filled.json()["levels"]
+    assert q(level["on_hand"]) == q(1_000_000_000)
+    assert beyond.status_code == 409, beyond.text
+    assert (beyond.json()["error"], beyond.json()["reason"]) == ("rejected", "invalid_quantity")
+    published = await outbox_payloads(stock_engine, f"{sku.sku}@{site.wh}")
+    assert [e["event_type"] for e in published[-3:]] == [
+        "stock.level.changed",
+        "stock.movement.rejected",
+        "stock.alert.raised",
+    ]
+    assert q(published[-3]["payload"]["on_hand"]) == q(1_000_000_000)
+    await assert_books_balance(stock_engine, [sku.sku])

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from stock_refs import assert_books_balance, item, q, ref, seed, uow_for
+from stock_refs import assert_books_balance, item, outbox_payloads, q, ref, seed, uow_for
 
 from stockwire.contracts.base import Event
 from stockwire.contracts.catalog import CatalogItemUpserted
@@ -362,5 +362,46 @@ async def stock_receive(
     line = StockReceiptLine(sku, q(quantity), serials=tuple(serials), lot=lot)
     [outcome] = await handlers.apply_commands(
         [ReceiveGoods(location, (line,), Origin("tests"))], uow_for(runtime)
+    )
+    assert outcome.applied, outcome.rejection
+
+
+async def test_a_receipt_beyond_a_billion_in_a_batch_is_a_rejection_not_a_poison_batch(
+    producer, stock_runtime, stock_engine, site
+):
+    full, other = item(), item()
+    await seed(stock_runtime, items=[full, other])
+    await stock_receive_lines(stock_runtime, site.wh, full.sku, [1_000_000] * 1000)
+
+    def receipt_scan(sku: str, quantity: str) -> ScanRecorded:
+        return ScanRecorded(
+            scanner_id="gun-7",
+            method=ScanMethod.BARCODE,
+            purpose=ScanPurpose.RECEIPT,
+            location=site.wh,
+            sku=sku,
+            quantity=q(quantity),
+        )
+
+    beyond = await publish(producer, receipt_scan(full.sku, "1"))
+    fine = await publish(producer, receipt_scan(other.sku, "5"))
+
+    async def rejected():
+        published = await outbox_payloads(stock_engine, f"{full.sku}@{site.wh}")
+        return [e for e in published if e["event_type"] == "stock.movement.rejected"]
+
+    [rejection] = await eventually(rejected)
+    [applied] = await eventually(lambda: ledger_rows(stock_engine, source_event_id=fine.event_id))
+    assert rejection["payload"]["reason"] == "invalid_quantity"
+    assert rejection["payload"]["source_event_id"] == str(beyond.event_id)
+    assert applied.on_hand_delta == q(5)
+    await assert_books_balance(stock_engine, [full.sku, other.sku])
+
+
+async def stock_receive_lines(runtime, location: str, sku: str, quantities: list) -> None:
+    """Many lines of one SKU received in one command, through the handlers."""
+    lines = tuple(StockReceiptLine(sku, q(quantity)) for quantity in quantities)
+    [outcome] = await handlers.apply_commands(
+        [ReceiveGoods(location, lines, Origin("tests"))], uow_for(runtime)
     )
     assert outcome.applied, outcome.rejection

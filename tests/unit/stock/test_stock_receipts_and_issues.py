@@ -3,7 +3,13 @@
 import pytest
 from stock_world import ORIGIN, World, line, q
 
-from stockwire.stock.domain.commands import Adjust, IssueParts, ReceiptLine, ReceiveGoods
+from stockwire.stock.domain.commands import (
+    Adjust,
+    AdjustmentReason,
+    IssueParts,
+    ReceiptLine,
+    ReceiveGoods,
+)
 from stockwire.stock.domain.errors import Invalid
 from stockwire.stock.domain.model import JobPartKey, SerialState
 
@@ -137,11 +143,22 @@ def test_pick_scan_issues_without_a_job():
     world.item("A")
     world.stock("A", wh, 4)
 
-    outcome = world.one(IssueParts(wh, (line("A", 1),), ORIGIN, reason_code="scan_pick"))
+    outcome = world.one(IssueParts(wh, (line("A", 1),), ORIGIN, scanned=True))
 
     assert outcome.movements[0].reason_code == "scan_pick"
     assert world.on_hand("A", wh) == 3
     assert world.state.job_parts == {}
+
+
+def test_an_issue_without_a_job_or_a_scanner_is_a_manual_issue():
+    world = World()
+    wh = world.location("WH")
+    world.item("A")
+    world.stock("A", wh, 4)
+
+    outcome = world.one(IssueParts(wh, (line("A", 1),), ORIGIN))
+
+    assert outcome.movements[0].reason_code == "manual_issue"
 
 
 def test_issuing_a_lot_tracked_item_without_a_lot_draws_lots_in_order():
@@ -164,12 +181,12 @@ def test_adjustment_changes_the_balance_with_its_reason_and_note():
     world.item("A")
     world.stock("A", wh, 4)
 
-    outcome = world.one(Adjust("A", wh, q(-3), "damaged", ORIGIN, note="forklift"))
+    outcome = world.one(Adjust("A", wh, q(-3), AdjustmentReason.DAMAGED, ORIGIN, note="forklift"))
 
     [movement] = outcome.movements
     assert (movement.kind, movement.reason_code, movement.note) == (
         "adjustment",
-        "damaged",
+        "adjustment_damaged",
         "forklift",
     )
     assert movement.from_location == wh and movement.quantity == 3
@@ -182,7 +199,7 @@ def test_adjustment_below_zero_is_rejected():
     world.item("A")
     world.stock("A", wh, 1)
 
-    outcome = world.one(Adjust("A", wh, q(-3), "lost", ORIGIN))
+    outcome = world.one(Adjust("A", wh, q(-3), AdjustmentReason.LOST, ORIGIN))
 
     assert outcome.rejection is not None and outcome.rejection.reason == "negative_stock"
 
@@ -193,4 +210,4 @@ def test_adjustment_by_zero_is_invalid():
     world.item("A")
 
     with pytest.raises(Invalid):
-        world.one(Adjust("A", wh, q(0), "lost", ORIGIN))
+        world.one(Adjust("A", wh, q(0), AdjustmentReason.LOST, ORIGIN))

@@ -5,6 +5,7 @@ from stock_world import ORIGIN, World, line, q
 from stockwire.contracts.vocabulary import ReturnCondition
 from stockwire.stock.domain.commands import (
     Adjust,
+    AdjustmentReason,
     InstallPart,
     IssueParts,
     ReceiptLine,
@@ -91,7 +92,7 @@ def test_adjusting_a_serial_out_writes_it_off():
     world.item("ONT", "serial")
     world.stock("ONT", wh, 1, serial="S1")
 
-    world.one(Adjust("ONT", wh, q(-1), "lost", ORIGIN, serial="S1"))
+    world.one(Adjust("ONT", wh, q(-1), AdjustmentReason.LOST, ORIGIN, serial="S1"))
 
     assert world.state.serials["S1"].state == SerialState.WRITTEN_OFF
     assert world.on_hand("ONT", wh, serial="S1") == 0
@@ -103,7 +104,7 @@ def test_a_scan_naming_only_a_serial_uses_the_serials_sku():
     world.item("ONT", "serial")
     world.stock("ONT", wh, 1, serial="S1")
 
-    outcome = world.one(IssueParts(wh, (line(None, 1, "S1"),), ORIGIN, reason_code="scan_pick"))
+    outcome = world.one(IssueParts(wh, (line(None, 1, "S1"),), ORIGIN, scanned=True))
 
     assert outcome.movements[0].sku == "ONT"
 

@@ -82,7 +82,7 @@ def test_scans_receive_pick_or_count_by_purpose():
     counted = scan_command(wrap(count, producer="scanner"), count)
 
     assert isinstance(received, ReceiveGoods) and received.lines[0].ordered is None
-    assert isinstance(picked, IssueParts) and picked.reason_code == "scan_pick"
+    assert isinstance(picked, IssueParts) and picked.scanned
     assert picked.job_id is None
     assert isinstance(counted, RecordCount)
     assert (counted.count_id, counted.sku, counted.serial, counted.location) == (

@@ -5,15 +5,16 @@ Every route needs the ``write`` scope; adjustments need ``admin``. A request may
 ``Idempotency-Key`` header (any id the client chooses, at most 128 characters): a repeat
 with the same key and body gets the first answer, without being applied again; the same
 key with another body is a 409. Bodies are checked for shape and range here (a negative
-or oversized quantity is a 422); every stock rule is the domain's. A movement the rules
-refuse is a 409 ``rejected`` answer naming the reason, and is published as a rejection
-event with an alert, exactly as if it had arrived on a topic.
+or oversized quantity is a 422), then against the domain's rules for what a command must
+say (:mod:`~stockwire.stock.domain.well_formed`; also a 422, naming the field); every
+stock rule is the domain's. A movement the rules refuse is a 409 ``rejected`` answer
+naming the reason, and is published as a rejection event with an alert, exactly as if it
+had arrived on a topic.
 """
 
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from enum import StrEnum
 from http import HTTPStatus
 from typing import Annotated, Any, Self
 
@@ -30,8 +31,10 @@ from stockwire.runtime.auth import require_scope
 from stockwire.runtime.settings import ApiToken
 from stockwire.stock import handlers
 from stockwire.stock.api_queries import ApiError, ErrorOut, ProblemOut, ShapedErrorsRoute
+from stockwire.stock.domain import well_formed
 from stockwire.stock.domain.commands import (
     Adjust,
+    AdjustmentReason,
     CancelCount,
     CancelTransfer,
     CloseCount,
@@ -115,11 +118,6 @@ class ReceiptLineIn(Strict):
     serials: list[Serial] = Field(default_factory=list, max_length=MAX_LINES)
     lot: Id | None = None
 
-    @model_validator(mode="after")
-    def _serials_match(self) -> Self:
-        _distinct_serials(self.serials, self.received_quantity)
-        return self
-
 
 class ReceiptIn(Strict):
     """Goods received at a location, against a purchase order or not."""
@@ -156,8 +154,7 @@ class IssueIn(Strict):
 
     def command(self, origin: Origin) -> Command:
         lines = tuple(_line(part) for part in self.lines)
-        reason = "job_issue" if self.job_id else "manual_issue"
-        return IssueParts(self.from_location, lines, origin, self.job_id, reason)
+        return IssueParts(self.from_location, lines, origin, self.job_id)
 
 
 class InstallIn(Strict):
@@ -213,13 +210,6 @@ class TransferIn(Strict):
     lot: Id | None = None
     serials: list[Serial] = Field(default_factory=list, max_length=MAX_LINES)
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        if self.from_location == self.to_location:
-            raise ValueError("from_location and to_location must differ")
-        _distinct_serials(self.serials, self.quantity)
-        return self
-
     def command(self, origin: Origin) -> Command:
         return ShipTransfer(
             self.transfer_id or str(uuid.uuid4()),
@@ -241,22 +231,6 @@ class TransferReceiptIn(Strict):
         description="For serialized transfers that did not arrive whole: the serials that did.",
     )
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        if self.serials is not None:
-            _distinct_serials(self.serials, self.quantity_received)
-        return self
-
-
-class AdjustmentReason(StrEnum):
-    DAMAGED = "damaged"
-    LOST = "lost"
-    FOUND = "found"
-    THEFT = "theft"
-    EXPIRED = "expired"
-    CORRECTION = "correction"
-    OTHER = "other"
-
 
 class AdjustmentIn(Strict):
     sku: Sku
@@ -267,20 +241,12 @@ class AdjustmentIn(Strict):
     serial: Serial | None = None
     note: Text | None = None
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        if self.quantity_delta == 0 or abs(self.quantity_delta) > 1_000_000:
-            raise ValueError("quantity_delta must be non-zero, at most 1000000 either way")
-        if self.serial is not None and abs(self.quantity_delta) != 1:
-            raise ValueError("a serial is adjusted by 1 or -1")
-        return self
-
     def command(self, origin: Origin) -> Command:
         return Adjust(
             self.sku,
             self.location,
             self.quantity_delta,
-            f"adjustment_{self.reason.value}",
+            self.reason,
             origin,
             self.lot,
             self.serial,
@@ -315,14 +281,6 @@ class CountLineIn(Strict):
     lot: Id | None = None
     counted: ReceivedQuantity
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        if self.sku is None and self.serial is None:
-            raise ValueError("name a sku, a serial or both")
-        if self.serial is not None and self.counted > 1:
-            raise ValueError("a serial is counted 0 or 1")
-        return self
-
 
 class ReservationIn(Strict):
     reservation_id: Id | None = Field(default=None, description="Default: a new UUID.")
@@ -340,13 +298,6 @@ class ReservationIn(Strict):
             self.quantity,
             origin,
         )
-
-
-def _distinct_serials(serials: list[str], quantity: Decimal) -> None:
-    if len(set(serials)) != len(serials):
-        raise ValueError("serials must not repeat")
-    if serials and len(serials) != quantity:
-        raise ValueError("name as many serials as the quantity")
 
 
 # ---------------------------------------------------------------------------------- answers
@@ -542,6 +493,7 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
         for name, value in ids.items():
             ids[name] = getattr(cmd, name, value)
         try:
+            well_formed.check(cmd)
             reply = await handlers.execute_command(
                 cmd, new_uow(), _answer(status, **ids), request_id
             )

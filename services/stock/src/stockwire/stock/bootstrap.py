@@ -11,13 +11,22 @@ from stockwire.runtime.http.app import create_app
 from stockwire.runtime.service import ServiceRuntime, build_runtime
 from stockwire.stock import api_queries, webhook
 from stockwire.stock.api_commands import commands_router
-from stockwire.stock.consumers import policy_of, register_consumers
+from stockwire.stock.consumers import register_consumers
+from stockwire.stock.domain.model import Policy
 from stockwire.stock.request_retention import purge_requests_periodically
 from stockwire.stock.settings import StockSettings
 from stockwire.stock.tables import MESSAGING
 from stockwire.stock.unit_of_work import StockUnitOfWork
 
 SERVICE = "stock"
+
+
+def policy_of(settings: StockSettings) -> Policy:
+    """The rules an operator configures, as the domain takes them."""
+    return Policy(
+        allow_negative_kinds=frozenset(kind.value for kind in settings.stock_allow_negative_kinds),
+        count_variance_threshold=settings.stock_count_variance_threshold,
+    )
 
 
 def bootstrap(settings: StockSettings, *, consumers: bool = True) -> tuple[FastAPI, ServiceRuntime]:
@@ -29,7 +38,7 @@ def bootstrap(settings: StockSettings, *, consumers: bool = True) -> tuple[FastA
     runtime = build_runtime(SERVICE, settings, MESSAGING)
     policy = policy_of(settings)
     if consumers:
-        register_consumers(runtime, settings)
+        register_consumers(runtime, settings, policy)
     runtime.run_in_background(
         "request-retention", partial(purge_requests_periodically, runtime.engine, settings)
     )

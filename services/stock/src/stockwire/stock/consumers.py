@@ -105,7 +105,7 @@ def scan_command(envelope: Envelope, scan: scans.ScanRecorded) -> Command:
             return ReceiveGoods(scan.location, (line,), origin)
         case scans.ScanPurpose.PICK:
             line = Line(scan.sku, scan.quantity, serials, scan.lot)
-            return IssueParts(scan.location, (line,), origin, reason_code="scan_pick")
+            return IssueParts(scan.location, (line,), origin, scanned=True)
     return RecordCount(
         count_id=scan.count_id or "",
         sku=scan.sku,
@@ -197,16 +197,11 @@ async def _copy_locations(batch: list[Received], uow: StockUnitOfWork) -> None:
     await handlers.copy_catalog_locations(copies, uow)
 
 
-def policy_of(settings: StockSettings) -> Policy:
-    return Policy(
-        allow_negative_kinds=frozenset(kind.value for kind in settings.stock_allow_negative_kinds),
-        count_variance_threshold=settings.stock_count_variance_threshold,
-    )
-
-
-def register_consumers(runtime: ServiceRuntime, settings: StockSettings) -> list[Consumer]:
-    """Subscribe stock's consumers on the runtime's broker (they start with it)."""
-    policy = policy_of(settings)
+def register_consumers(
+    runtime: ServiceRuntime, settings: StockSettings, policy: Policy
+) -> list[Consumer]:
+    """Subscribe stock's consumers on the runtime's broker (they start with it); their
+    units of work apply ``policy``."""
 
     def consumer(topics: list[TopicSpec], name: str, handle: Handle, members: int) -> Consumer:
         return Consumer(

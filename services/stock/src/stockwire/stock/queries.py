@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockwire.stock.domain.cycle_counts import hides_expected
 from stockwire.stock.domain.model import CountStatus
 from stockwire.stock.tables import (
     QUANTITY,
@@ -499,9 +500,8 @@ class CountRow:
 
     @property
     def hides_expected(self) -> bool:
-        """A blind count shows no expected quantity, nor anything derived from one, until it
-        is closed; counters must count what is there, not confirm what the system says."""
-        return self.blind and self.status != CountStatus.CLOSED
+        """The domain's rule for blind counts (see :func:`hides_expected`)."""
+        return hides_expected(self.blind, CountStatus(self.status))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ Where each rule lives:
 - ``cycle_counts``: opening a count, recording scans, closing it with its variances, or
   cancelling it.
 - ``reservations``: reserving for a job, fulfilment by issues, release, job completion.
+- ``well_formed``: what a command must say to be considered at all (two locations for a
+  transfer, serials that number the quantity, ...), checked by the book and, earlier, by
+  the HTTP API; ``limits``: the largest quantities and levels, which the contracts share.
 - ``checks`` and ``lots``: what many commands share: catalog and serial checks, and which
   lot a quantity is booked to or taken from.
 - ``negative_stock``: the check made once per command, after all its legs.

@@ -1,7 +1,7 @@
 """Manual adjustments: an operator books stock found (a gain) or lost (a loss) at a
-location, with a reason code and a note."""
+location, with a reason and a note."""
 
-from stockwire.contracts.vocabulary import MovementKind, RejectionReason
+from stockwire.contracts.vocabulary import MovementKind
 from stockwire.stock.domain.checks import (
     active_location,
     arriving,
@@ -9,9 +9,8 @@ from stockwire.stock.domain.checks import (
     in_stock_at,
     serials_fit,
 )
-from stockwire.stock.domain.commands import Adjust, Line
-from stockwire.stock.domain.draft import Draft, Refused
-from stockwire.stock.domain.errors import Invalid
+from stockwire.stock.domain.commands import Adjust, AdjustmentReason, Line
+from stockwire.stock.domain.draft import Draft
 from stockwire.stock.domain.lots import lot_of, take_lots
 from stockwire.stock.domain.model import (
     NOT_TRACKED,
@@ -25,11 +24,11 @@ from stockwire.stock.domain.model import (
 
 def adjust(draft: Draft, cmd: Adjust) -> None:
     """A gain goes on hand to the named lot; a loss is taken from it, else from lots in
-    order (see :func:`take_lots`). A serial is gained or lost whole; a lost one is
-    written off."""
-    if cmd.delta == 0:
-        raise Invalid("quantity", "an adjustment changes the balance; it cannot be zero")
+    order (see :func:`take_lots`). A serial is gained or lost whole (see
+    :func:`~stockwire.stock.domain.well_formed.adjustment`); a lost one is written off.
+    The reason code says why: ``adjustment_<reason>``."""
     quantity = abs(cmd.delta)
+    reason_code = f"adjustment_{AdjustmentReason(cmd.reason).value}"
     draft.focus(MovementKind.ADJUSTMENT, cmd.sku, cmd.location, quantity, cmd.lot, cmd.serial)
     item = catalog_item(draft, cmd.sku, retired_ok=True)
     active_location(draft, cmd.location)
@@ -40,8 +39,6 @@ def adjust(draft: Draft, cmd: Adjust) -> None:
         ("to_location" if gain else "from_location"): cmd.location,
     }
     if cmd.serial is not None:
-        if quantity != 1:
-            raise Refused(RejectionReason.INVALID_QUANTITY, "a serial is adjusted by +1 or -1")
         if gain:
             record = arriving(draft, cmd.serial)
             lot = record.lot if record is not None else (cmd.lot or NOT_TRACKED)
@@ -50,7 +47,7 @@ def adjust(draft: Draft, cmd: Adjust) -> None:
         key = BalanceKey(cmd.sku, cmd.location, NOT_TRACKED, cmd.serial)
         movement = draft.record(
             MovementKind.ADJUSTMENT,
-            cmd.reason_code,
+            reason_code,
             cmd.sku,
             cmd.location,
             ONE,
@@ -81,7 +78,7 @@ def adjust(draft: Draft, cmd: Adjust) -> None:
         key = BalanceKey(cmd.sku, cmd.location, lot, NOT_TRACKED)
         draft.record(
             MovementKind.ADJUSTMENT,
-            cmd.reason_code,
+            reason_code,
             cmd.sku,
             cmd.location,
             portion,

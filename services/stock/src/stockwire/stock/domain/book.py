@@ -23,6 +23,7 @@ from typing import Any
 
 from stockwire.contracts.ids import new_id
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKind
+from stockwire.stock.domain import well_formed
 from stockwire.stock.domain.adjustments import adjust
 from stockwire.stock.domain.commands import (
     Adjust,
@@ -53,6 +54,7 @@ from stockwire.stock.domain.cycle_counts import (
 from stockwire.stock.domain.draft import Draft, Refused
 from stockwire.stock.domain.events import Alert, Movement, Outcome, Rejection
 from stockwire.stock.domain.job_parts import install_part, issue_parts, return_part, swap_device
+from stockwire.stock.domain.limits import check_limits, within_level
 from stockwire.stock.domain.model import (
     ONE,
     ZERO,
@@ -66,6 +68,7 @@ from stockwire.stock.domain.negative_stock import check_negative
 from stockwire.stock.domain.receiving import receive_goods
 from stockwire.stock.domain.reservations import complete_job, release_reservation, reserve
 from stockwire.stock.domain.transfers import cancel_transfer, receive_transfer, ship_transfer
+from stockwire.stock.domain.well_formed import Malformed
 
 Rule = Callable[[Draft, Any], None]
 """Applies one command to its draft, or raises ``Refused`` (or NotFound, Conflict,
@@ -123,12 +126,20 @@ class StockBook:
 
     def execute(self, cmd: Command) -> Outcome:
         """Apply ``cmd`` whole, or record why not. Raises NotFound, Conflict or Invalid for
-        a command that names a missing or clashing document, changing nothing."""
+        a command that names a missing or clashing document, or is malformed, changing
+        nothing; a malformed command that came from an event is rejected instead, since
+        nobody is there to be told."""
         kind, rule = RULES[type(cmd)]
         draft = Draft(self, cmd.origin, kind)
         try:
+            well_formed.check(cmd)
             rule(draft, cmd)
             check_negative(draft)
+            check_limits(draft)
+        except Malformed as malformed:
+            if cmd.origin.source_event_id is None:
+                raise
+            return self._reject(draft, Refused(malformed.rejection, str(malformed)))
         except Refused as refused:
             return self._reject(draft, refused)
         return self._commit(draft)
@@ -147,6 +158,12 @@ class StockBook:
         origin: Origin,
         **details: Any,
     ) -> Alert:
+        """An alert; a quantity it could not publish (beyond the level limit) is left out,
+        and only its summary states it."""
+        for figure in ("expected_quantity", "actual_quantity"):
+            value = details.get(figure)
+            if value is not None and not within_level(value):
+                details[figure] = None
         return Alert(
             alert_id=self.new_id(),
             kind=kind,

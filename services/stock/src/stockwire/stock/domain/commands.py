@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from stockwire.contracts.vocabulary import ReturnCondition
 
@@ -53,13 +54,14 @@ class ReceiveGoods:
 
 @dataclass(frozen=True)
 class IssueParts:
-    """Parts leave ``from_location``: into ``job_id``'s custody, or picked without a job."""
+    """Parts leave ``from_location``: into ``job_id``'s custody, or without a job (picked
+    by a person, or ``scanned`` by a scanner's pick)."""
 
     from_location: str
     lines: tuple[Line, ...]
     origin: Origin
     job_id: str | None = None
-    reason_code: str = "job_issue"
+    scanned: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,18 @@ class CancelTransfer:
     origin: Origin
 
 
+# Why an operator corrects a balance; the movement's reason code is ``adjustment_<reason>``.
+# (A comment, not a docstring: a schema generated from the enum would publish a docstring.)
+class AdjustmentReason(StrEnum):
+    DAMAGED = "damaged"
+    LOST = "lost"
+    FOUND = "found"
+    THEFT = "theft"
+    EXPIRED = "expired"
+    CORRECTION = "correction"
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Adjust:
     """Correct a balance by ``delta`` (signed) for a stated reason."""
@@ -137,7 +151,7 @@ class Adjust:
     sku: str
     location: str
     delta: Decimal
-    reason_code: str
+    reason: AdjustmentReason
     origin: Origin
     lot: str | None = None
     serial: str | None = None

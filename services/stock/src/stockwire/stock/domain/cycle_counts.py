@@ -2,7 +2,8 @@
 closed, which compares what was counted with the balances there, books the variances as
 count adjustments, and works out the count's accuracy; or cancelled, adjusting nothing.
 
-A scan only records a count line; nothing moves until the count is closed."""
+A scan only records a count line; nothing moves until the count is closed. While a blind
+count is open, nobody is shown what the books expect (:func:`hides_expected`)."""
 
 from dataclasses import replace
 from decimal import Decimal
@@ -13,6 +14,7 @@ from stockwire.stock.domain.checks import catalog_item, serials_fit, sku_of
 from stockwire.stock.domain.commands import CancelCount, CloseCount, Line, OpenCount, RecordCount
 from stockwire.stock.domain.draft import Draft, Refused, lot_label
 from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
+from stockwire.stock.domain.limits import MAX_LEVEL, pieces
 from stockwire.stock.domain.lots import lot_of
 from stockwire.stock.domain.model import (
     NOT_TRACKED,
@@ -32,6 +34,13 @@ from stockwire.stock.domain.model import (
 )
 
 ACCURACY_PLACES = Decimal("0.00001")
+
+
+def hides_expected(blind: bool, status: CountStatus) -> bool:
+    """A blind count shows no expected quantity, nor anything derived from one (variances,
+    matching lines, accuracy), until it is closed: counters must count what is there, not
+    confirm what the system says."""
+    return blind and status != CountStatus.CLOSED
 
 
 def open_count(draft: Draft, cmd: OpenCount) -> None:
@@ -79,8 +88,6 @@ def record_count(draft: Draft, cmd: RecordCount) -> None:
     item = catalog_item(draft, sku, retired_ok=True)
     serials_fit(item, Line(sku, cmd.quantity, serials))
     if item.serialized:
-        if cmd.quantity > 1:
-            raise Refused(RejectionReason.INVALID_QUANTITY, "a serial is counted once")
         key = CountLineKey(cmd.count_id, sku, NOT_TRACKED, cmd.serial or NOT_TRACKED)
         counted = cmd.quantity if cmd.replace else ONE
     else:
@@ -88,6 +95,12 @@ def record_count(draft: Draft, cmd: RecordCount) -> None:
         before = draft.line(key)
         already = before.counted if before is not None else ZERO
         counted = cmd.quantity if cmd.replace else already + cmd.quantity
+        if counted > MAX_LEVEL:
+            raise Refused(
+                RejectionReason.INVALID_QUANTITY,
+                f"{sku}{lot_label(key.lot)} would be counted {counted}, beyond the "
+                f"{MAX_LEVEL} stock can hold",
+            )
     draft.lines[key] = CountLine(counted)
     draft.count = count
 
@@ -133,7 +146,8 @@ def cancel_count(draft: Draft, cmd: CancelCount) -> None:
 
 class CountClosing:
     """Compares what a count found with the balances at its location, and books the
-    variances as count adjustments.
+    variances as count adjustments (a variance beyond what one movement may move in
+    several, see :func:`~stockwire.stock.domain.limits.pieces`).
 
     Lines: each counted serial, each counted lot, and per SKU a line without lot that
     covers the SKU's untracked balance and any of its lots not counted on their own.
@@ -221,17 +235,18 @@ class CountClosing:
                 if len(covered) == 1
                 else BalanceKey(pair.sku, pair.location, NOT_TRACKED, NOT_TRACKED)
             )
-            draft.record(
-                MovementKind.COUNT_ADJUSTMENT,
-                "count_gain",
-                pair.sku,
-                pair.location,
-                variance,
-                [(key, Amounts(on_hand=variance))],
-                lot=key.lot,
-                to_location=pair.location,
-                **details,
-            )
+            for piece in pieces(variance):
+                draft.record(
+                    MovementKind.COUNT_ADJUSTMENT,
+                    "count_gain",
+                    pair.sku,
+                    pair.location,
+                    piece,
+                    [(key, Amounts(on_hand=piece))],
+                    lot=key.lot,
+                    to_location=pair.location,
+                    **details,
+                )
         else:
             self._book_loss(pair, covered, -variance, details)
         self._variance_alert(pair, line_key, expected, line.counted, variance)
@@ -245,17 +260,18 @@ class CountClosing:
             if remaining <= 0 or on_hand <= 0:
                 continue
             take = min(on_hand, remaining)
-            self.draft.record(
-                MovementKind.COUNT_ADJUSTMENT,
-                "count_loss",
-                pair.sku,
-                pair.location,
-                take,
-                [(key, Amounts(on_hand=-take))],
-                lot=key.lot,
-                from_location=pair.location,
-                **details,
-            )
+            for piece in pieces(take):
+                self.draft.record(
+                    MovementKind.COUNT_ADJUSTMENT,
+                    "count_loss",
+                    pair.sku,
+                    pair.location,
+                    piece,
+                    [(key, Amounts(on_hand=-piece))],
+                    lot=key.lot,
+                    from_location=pair.location,
+                    **details,
+                )
             remaining -= take
 
     def _close_serial(

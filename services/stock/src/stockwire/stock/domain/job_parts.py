@@ -42,6 +42,7 @@ def issue_parts(draft: Draft, cmd: IssueParts) -> None:
     """Parts leave the location; issued to a job, they fulfil its reservations there and
     enter its custody."""
     draft.job_id = cmd.job_id
+    reason_code = _issue_reason(cmd)
     for line in cmd.lines:
         draft.focus(MovementKind.ISSUE, line.sku, cmd.from_location, line.quantity, line.lot)
         sku = sku_of(draft, line.sku, line.serials)
@@ -67,7 +68,7 @@ def issue_parts(draft: Draft, cmd: IssueParts) -> None:
                     legs.append((reserved_key, Amounts(reserved=-fulfilled)))
             movement = draft.record(
                 MovementKind.ISSUE,
-                cmd.reason_code,
+                reason_code,
                 sku,
                 cmd.from_location,
                 quantity,
@@ -92,6 +93,13 @@ def issue_parts(draft: Draft, cmd: IssueParts) -> None:
                         last_movement_id=movement.movement_id,
                     )
                 )
+
+
+def _issue_reason(cmd: IssueParts) -> str:
+    """A scanner's pick, an issue to a job, or parts taken without a job by a person."""
+    if cmd.scanned:
+        return "scan_pick"
+    return "job_issue" if cmd.job_id is not None else "manual_issue"
 
 
 # ---------------------------------------------------------------------- installs

@@ -10,7 +10,7 @@ from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKin
 from stockwire.stock.domain.checks import active_location, catalog_item, in_stock_at, serials_fit
 from stockwire.stock.domain.commands import CancelTransfer, Line, ReceiveTransfer, ShipTransfer
 from stockwire.stock.domain.draft import Draft, Refused
-from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
+from stockwire.stock.domain.errors import Conflict, NotFound
 from stockwire.stock.domain.lots import lot_of
 from stockwire.stock.domain.model import (
     NOT_TRACKED,
@@ -30,16 +30,12 @@ from stockwire.stock.domain.model import (
 def ship_transfer(draft: Draft, cmd: ShipTransfer) -> None:
     if draft.transfer(cmd.transfer_id) is not None:
         raise Conflict("transfer_id", f"transfer {cmd.transfer_id!r} already exists")
-    if cmd.from_location == cmd.to_location:
-        raise Invalid("to_location", "a transfer moves stock between two locations")
     draft.focus(MovementKind.TRANSFER_SHIP, cmd.sku, cmd.from_location, cmd.quantity, cmd.lot)
     item = catalog_item(draft, cmd.sku)
     active_location(draft, cmd.from_location)
     active_location(draft, cmd.to_location)
     line = Line(cmd.sku, cmd.quantity, cmd.serials, cmd.lot)
     serials_fit(item, line)
-    if item.serialized and len(cmd.serials) != cmd.quantity:
-        raise Invalid("serials", "name as many serials as the quantity")
     details = _route(cmd)
     lot = NOT_TRACKED
     for serial in cmd.serials:
@@ -251,8 +247,6 @@ def _arrived_serials(transfer: Transfer, cmd: ReceiveTransfer) -> set[str]:
             f"serial(s) {', '.join(strangers)} were not shipped on transfer "
             f"{transfer.transfer_id!r}",
         )
-    if len(set(cmd.serials)) != cmd.quantity:
-        raise Invalid("serials", "name as many distinct serials as the quantity received")
     return set(cmd.serials)
 
 

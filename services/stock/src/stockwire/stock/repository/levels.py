@@ -1,0 +1,176 @@
+"""Levels and balances: the ``levels`` row of a SKU x location is the lock that guards it
+and every balance under it (a lot or serial balance row may not exist yet, a level row
+is created before it is locked). Both are written as deltas, ``x = x + d``."""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockwire.stock.domain import plan
+from stockwire.stock.domain.book import StockBook
+from stockwire.stock.domain.model import Amounts, BalanceKey, Pair, StockState
+from stockwire.stock.repository.rows import fetch
+
+LOCK_LEVELS = text(
+    """
+    INSERT INTO levels (sku, location)
+    SELECT k.sku, k.location
+    FROM unnest(CAST(:skus AS text[]), CAST(:locations AS text[])) AS k(sku, location)
+    ORDER BY k.sku, k.location
+    ON CONFLICT (sku, location) DO UPDATE SET sku = EXCLUDED.sku
+    RETURNING sku, location, on_hand, reserved, in_transit_in, in_transit_out
+    """
+)
+"""Creates the missing level rows and locks all of them, in key order, in one statement.
+(A plain ``SELECT ... FOR UPDATE`` cannot lock a row that does not exist yet.)"""
+
+PAIRS_AT = text("SELECT sku, location FROM levels WHERE location = ANY(:locations)")
+
+BALANCES = text(
+    """
+    SELECT b.sku, b.location, b.lot, b.serial, b.on_hand, b.reserved, b.in_transit_in,
+           b.in_transit_out
+    FROM balances b
+    JOIN unnest(CAST(:skus AS text[]), CAST(:locations AS text[]), CAST(:lots AS text[]),
+                CAST(:serials AS text[])) AS k(sku, location, lot, serial)
+      ON b.sku = k.sku AND b.location = k.location AND b.lot = k.lot AND b.serial = k.serial
+    UNION
+    SELECT b.sku, b.location, b.lot, b.serial, b.on_hand, b.reserved, b.in_transit_in,
+           b.in_transit_out
+    FROM balances b
+    JOIN unnest(CAST(:whole_skus AS text[]), CAST(:whole_locations AS text[]))
+      AS p(sku, location) ON b.sku = p.sku AND b.location = p.location
+    """
+)
+
+ADD_BALANCES = text(
+    """
+    INSERT INTO balances AS b (sku, location, lot, serial, on_hand, reserved, in_transit_in,
+        in_transit_out, last_movement_id, updated_at)
+    SELECT k.*, CAST(:now AS timestamptz)
+    FROM unnest(CAST(:skus AS text[]), CAST(:locations AS text[]), CAST(:lots AS text[]),
+        CAST(:serials AS text[]), CAST(:on_hand AS numeric[]), CAST(:reserved AS numeric[]),
+        CAST(:transit_in AS numeric[]), CAST(:transit_out AS numeric[]),
+        CAST(:movements AS uuid[])) AS k
+    ON CONFLICT (sku, location, lot, serial) DO UPDATE SET
+        on_hand = b.on_hand + EXCLUDED.on_hand,
+        reserved = b.reserved + EXCLUDED.reserved,
+        in_transit_in = b.in_transit_in + EXCLUDED.in_transit_in,
+        in_transit_out = b.in_transit_out + EXCLUDED.in_transit_out,
+        last_movement_id = EXCLUDED.last_movement_id,
+        updated_at = EXCLUDED.updated_at
+    """
+)
+
+ADD_LEVELS = text(
+    """
+    UPDATE levels AS v SET
+        on_hand = v.on_hand + d.on_hand,
+        reserved = v.reserved + d.reserved,
+        in_transit_in = v.in_transit_in + d.in_transit_in,
+        in_transit_out = v.in_transit_out + d.in_transit_out,
+        last_movement_id = d.movement,
+        updated_at = CAST(:now AS timestamptz)
+    FROM unnest(CAST(:skus AS text[]), CAST(:locations AS text[]),
+        CAST(:on_hand AS numeric[]), CAST(:reserved AS numeric[]),
+        CAST(:transit_in AS numeric[]), CAST(:transit_out AS numeric[]),
+        CAST(:movements AS uuid[]))
+        AS d(sku, location, on_hand, reserved, in_transit_in, in_transit_out, movement)
+    WHERE v.sku = d.sku AND v.location = d.location
+    """
+)
+
+
+class Levels:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def pairs_at(self, locations: set[str]) -> set[Pair]:
+        """Every SKU x location with a level row at ``locations`` (what a count covers)."""
+        rows = await fetch(self._session, PAIRS_AT, locations=sorted(locations))
+        return {Pair(row["sku"], row["location"]) for row in rows}
+
+    async def lock(self, state: StockState, scope: plan.Scope) -> None:
+        """Create and lock the levels of ``scope``'s pairs, in key order, and read their
+        balances (exact keys, or every balance of a whole pair)."""
+        pairs = sorted(scope.pairs)
+        if not pairs:
+            return
+        rows = await fetch(
+            self._session,
+            LOCK_LEVELS,
+            skus=[pair.sku for pair in pairs],
+            locations=[pair.location for pair in pairs],
+        )
+        for row in rows:
+            state.levels[Pair(row["sku"], row["location"])] = _amounts(row)
+        keys = sorted(key for key in scope.keys if key.pair not in scope.whole)
+        whole = sorted(scope.whole)
+        rows = await fetch(
+            self._session,
+            BALANCES,
+            skus=[key.sku for key in keys],
+            locations=[key.location for key in keys],
+            lots=[key.lot for key in keys],
+            serials=[key.serial for key in keys],
+            whole_skus=[pair.sku for pair in whole],
+            whole_locations=[pair.location for pair in whole],
+        )
+        for row in rows:
+            key = BalanceKey(row["sku"], row["location"], row["lot"], row["serial"])
+            state.balances[key] = _amounts(row)
+
+    async def save(self, book: StockBook, now: datetime) -> None:
+        """Add the legs of ``book``'s movements to their balances and levels."""
+        by_key: dict[BalanceKey, list[Any]] = {}
+        by_pair: dict[Pair, list[Any]] = {}
+        for movement in book.movements:
+            for leg in movement.legs:
+                for table, key in ((by_key, leg.key), (by_pair, leg.key.pair)):
+                    entry = table.get(key)
+                    if entry is None:
+                        table[key] = [leg.delta, movement.movement_id]
+                    else:
+                        entry[0] = entry[0].plus(leg.delta)
+                        entry[1] = movement.movement_id
+        if by_key:
+            keys = sorted(by_key)
+            await self._session.execute(
+                ADD_BALANCES,
+                {
+                    "skus": [k.sku for k in keys],
+                    "locations": [k.location for k in keys],
+                    "lots": [k.lot for k in keys],
+                    "serials": [k.serial for k in keys],
+                    **_delta_columns([by_key[k] for k in keys]),
+                    "now": now,
+                },
+            )
+        if by_pair:
+            pairs = sorted(by_pair)
+            await self._session.execute(
+                ADD_LEVELS,
+                {
+                    "skus": [p.sku for p in pairs],
+                    "locations": [p.location for p in pairs],
+                    **_delta_columns([by_pair[p] for p in pairs]),
+                    "now": now,
+                },
+            )
+
+
+def _amounts(row: Mapping[str, Any]) -> Amounts:
+    return Amounts(row["on_hand"], row["reserved"], row["in_transit_in"], row["in_transit_out"])
+
+
+def _delta_columns(entries: Sequence[list[Any]]) -> dict[str, list[Any]]:
+    return {
+        "on_hand": [e[0].on_hand for e in entries],
+        "reserved": [e[0].reserved for e in entries],
+        "transit_in": [e[0].in_transit_in for e in entries],
+        "transit_out": [e[0].in_transit_out for e in entries],
+        "movements": [e[1] for e in entries],
+    }

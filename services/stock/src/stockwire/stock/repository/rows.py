@@ -1,0 +1,17 @@
+"""What the repository's parts share: a statement's rows, and rows turned into the
+columns ``unnest`` takes (one array per column, so a bulk write is one statement)."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def fetch(session: AsyncSession, statement: Any, **params: Any) -> list[Mapping[str, Any]]:
+    result = await session.execute(statement, params)
+    return [row._mapping for row in result]
+
+
+def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows to columns, for ``unnest``."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width

@@ -1,0 +1,98 @@
+"""Serials: where each one is and in what state. A new serial is a plain insert, so two
+transactions creating the same one cannot both succeed (the loser retries and sees it)."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockwire.stock.domain.book import StockBook
+from stockwire.stock.domain.model import SerialRecord, SerialState, StockState
+from stockwire.stock.repository.rows import fetch
+
+SERIALS = "SELECT serial, sku, location, state, lot, job_id, last_movement_id FROM serials"
+
+READ_SERIALS = text(f"{SERIALS} WHERE serial = ANY(:serials)")
+
+LOCK_SERIALS = text(f"{SERIALS} WHERE serial = ANY(:serials) ORDER BY serial FOR UPDATE")
+
+SERIAL_COLUMNS = "serial, sku, location, state, lot, job_id, last_movement_id"
+
+SERIAL_ARRAYS = """unnest(CAST(:serials AS text[]), CAST(:skus AS text[]),
+        CAST(:locations AS text[]), CAST(:states AS text[]), CAST(:lots AS text[]),
+        CAST(:jobs AS text[]), CAST(:movements AS uuid[]))"""
+
+INSERT_SERIALS = text(
+    f"""
+    INSERT INTO serials ({SERIAL_COLUMNS}, updated_at)
+    SELECT k.*, CAST(:now AS timestamptz) FROM {SERIAL_ARRAYS} AS k
+    """
+)
+
+UPDATE_SERIALS = text(
+    f"""
+    UPDATE serials AS s SET sku = k.sku, location = k.location, state = k.state, lot = k.lot,
+        job_id = k.job_id, last_movement_id = k.last_movement_id,
+        updated_at = CAST(:now AS timestamptz)
+    FROM {SERIAL_ARRAYS} AS k({SERIAL_COLUMNS})
+    WHERE s.serial = k.serial
+    """
+)
+
+
+class Serials:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._existing: set[str] = set()
+
+    async def read(self, state: StockState, serials: set[str]) -> set[str]:
+        """Read (without locking) the records of serials named without a SKU, so the plan
+        knows their SKUs; returns those SKUs."""
+        skus = set()
+        for row in await fetch(self._session, READ_SERIALS, serials=sorted(serials)):
+            state.serials[row["serial"]] = _serial(row)
+            skus.add(row["sku"])
+        return skus
+
+    async def lock(self, state: StockState, serials: set[str]) -> None:
+        """Lock and (re)read ``serials``, in order; ``state`` then holds exactly them."""
+        state.serials.clear()
+        if serials:
+            for row in await fetch(self._session, LOCK_SERIALS, serials=sorted(serials)):
+                state.serials[row["serial"]] = _serial(row)
+        self._existing = set(state.serials)
+
+    async def save(self, book: StockBook, now: datetime) -> None:
+        records = [book.state.serials[serial] for serial in sorted(book.dirty_serials)]
+        new = [r for r in records if r.serial not in self._existing]
+        old = [r for r in records if r.serial in self._existing]
+        for statement, batch in ((INSERT_SERIALS, new), (UPDATE_SERIALS, old)):
+            if batch:
+                await self._session.execute(
+                    statement,
+                    {
+                        "serials": [r.serial for r in batch],
+                        "skus": [r.sku for r in batch],
+                        "locations": [r.location for r in batch],
+                        "states": [r.state.value for r in batch],
+                        "lots": [r.lot for r in batch],
+                        "jobs": [r.job_id for r in batch],
+                        "movements": [r.last_movement_id for r in batch],
+                        "now": now,
+                    },
+                )
+        self._existing.update(r.serial for r in new)
+
+
+def _serial(row: Mapping[str, Any]) -> SerialRecord:
+    return SerialRecord(
+        serial=row["serial"],
+        sku=row["sku"],
+        location=row["location"],
+        state=SerialState(row["state"]),
+        lot=row["lot"],
+        job_id=row["job_id"],
+        last_movement_id=row["last_movement_id"],
+    )
