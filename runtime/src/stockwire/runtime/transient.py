@@ -1,12 +1,23 @@
-"""Which failures go away by themselves: a consumer retries them for as long as they last
-(never dead-letters them), and the HTTP layer answers them 503 with Retry-After.
+"""Which failures go away by themselves, and retrying them safely.
+
+A consumer retries transient failures for as long as they last (never dead-letters them);
+an HTTP command retries them a few times (:func:`retry_transaction`), then the HTTP layer
+answers 503 with Retry-After. One failure is never retried: a connection lost while
+committing (:class:`CommitOutcomeUnknown`), since the transaction may have committed.
 
 Database errors arrive wrapped: SQLAlchemy's ``DBAPIError`` holds the driver's error in
 ``orig``, whose ``__cause__`` is asyncpg's own exception, so the whole chain is examined.
 """
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import asyncpg
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 DATABASE_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.DBAPIError,
@@ -22,6 +33,8 @@ def is_transient(error: BaseException) -> bool:
     """True for failures that go away by themselves: retry, never drop."""
     seen: BaseException | None = error
     while seen is not None:
+        if isinstance(seen, CommitOutcomeUnknown):
+            return False
         if isinstance(
             seen,
             OSError
@@ -41,3 +54,59 @@ def is_transient(error: BaseException) -> bool:
             return True
         seen = seen.__cause__ or getattr(seen, "orig", None)
     return False
+
+
+class CommitOutcomeUnknown(Exception):
+    """The connection failed while the transaction was committing: PostgreSQL may have
+    committed it, and only the reply was lost. Running it again could apply it twice, so
+    it is never retried; the caller learns that the outcome is unknown."""
+
+
+async def commit(session: AsyncSession) -> None:
+    """``session.commit()``, raising :class:`CommitOutcomeUnknown` when the connection
+    fails during it (a commit PostgreSQL refused, e.g. a serialization failure, did not
+    happen, and raises as it is)."""
+    try:
+        await session.commit()
+    except Exception as error:
+        if _connection_failed(error):
+            raise CommitOutcomeUnknown(
+                "the database connection failed while committing; the change may or may "
+                "not have been applied"
+            ) from error
+        raise
+
+
+def _connection_failed(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError | TimeoutError | asyncpg.InterfaceError):
+            return True
+        if isinstance(seen, asyncpg.PostgresConnectionError):
+            return True
+        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return False
+
+
+async def retry_transaction(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = 5,
+    delay_s: float = 0.05,
+    also: Callable[[BaseException], bool] = lambda _: False,
+) -> T:
+    """Run ``attempt`` (one whole transaction) until it succeeds, retrying a transient
+    failure, or one ``also`` accepts, up to ``attempts`` times; never after
+    :class:`CommitOutcomeUnknown`."""
+    for number in range(1, attempts + 1):
+        try:
+            return await attempt()
+        except CommitOutcomeUnknown:
+            raise
+        except Exception as error:
+            if number == attempts or not (is_transient(error) or also(error)):
+                raise
+        await asyncio.sleep(delay_s * number)
+    raise AssertionError("unreachable: the last attempt returns or raises")

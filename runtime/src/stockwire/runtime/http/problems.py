@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stockwire.runtime.domain_errors import Conflict, Invalid, NotFound, VersionMismatch
-from stockwire.runtime.transient import DATABASE_ERRORS, is_transient
+from stockwire.runtime.transient import DATABASE_ERRORS, CommitOutcomeUnknown, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +259,15 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(RETRY_AFTER_S)},
         ).response()
 
+    async def on_outcome_unknown(request: Request, error: Exception) -> Response:
+        log.warning("%s %s: %s", request.method, request.url.path, _line(error))
+        return ApiError(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "outcome_unknown",
+            f"{error}: look before you send it again, or send it again with the same "
+            "Idempotency-Key, which is always safe",
+        ).response()
+
     async def on_crash(_: Request, error: Exception) -> Response:
         return ApiError(
             HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -271,6 +280,7 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(domain_error, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_request_invalid)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(CommitOutcomeUnknown, on_outcome_unknown)
     for database_error in DATABASE_ERRORS:
         app.add_exception_handler(database_error, on_database_error)
     app.add_exception_handler(Exception, on_crash)

@@ -1,0 +1,195 @@
+"""Idempotency-Key: a command sent twice is applied once, and the repeat gets the first
+answer.
+
+A client that may retry (a scanner on a flaky link, a script) sends ``Idempotency-Key``
+with any id of its own. The first request with a key is applied and its answer kept, in
+the same transaction as the change; a repeat with the same key and the same request gets
+that answer without being applied again, and a concurrent repeat waits for the first to
+finish. The same key with a different request is a 409. Keys are per client: the key
+space is the API token's, so another client reusing your key gets nothing of yours.
+
+Answers are kept for ``STOCKWIRE_IDEMPOTENCY_RETENTION_HOURS``; :func:`purge_periodically`
+deletes older ones in small chunks, and after that the key is a new request.
+"""
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Header
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from stockwire.runtime.domain_errors import Conflict
+from stockwire.runtime.http.openapi import not_nullable
+from stockwire.runtime.plain_text import text_pattern
+
+log = logging.getLogger(__name__)
+
+KEY_MAX = 128
+PURGE_CHUNK_ROWS = 1000
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=KEY_MAX,
+        pattern=text_pattern(),
+        description="Your id for this request; a repeat with it gets the first answer, "
+        "without being applied again.",
+        json_schema_extra=not_nullable,
+    ),
+]
+"""The header, as a route parameter."""
+
+
+def define_idempotency_keys(metadata: sa.MetaData) -> sa.Table:
+    """The kept answers, on the service's own MetaData (created by the runtime's
+    ``IDEMPOTENCY_KEYS`` migration step)."""
+    return sa.Table(
+        "idempotency_keys",
+        metadata,
+        sa.Column("client", sa.Text, primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("fingerprint", sa.Text, nullable=False),
+        sa.Column("status_code", sa.SmallInteger, nullable=True),
+        sa.Column("body", JSONB, nullable=True),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Index("idempotency_keys_created_at", "created_at"),
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer, as kept for a repeat: status and JSON body."""
+
+    status_code: int
+    body: Any
+
+
+@dataclass(frozen=True)
+class RequestKey:
+    """One client's key for one request, and a fingerprint of what the request asked."""
+
+    client: str
+    key: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, client: str, key: str, *request: object) -> "RequestKey":
+        """``request`` is everything that makes the request what it is (method, path,
+        body); the same key with anything else is another request."""
+        digest = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode())
+        return cls(client, key, digest.hexdigest())
+
+
+class IdempotencyKeys:
+    """Claims keys and keeps answers in the caller's transaction."""
+
+    def __init__(self, table: sa.Table) -> None:
+        self.table = table
+        self._claim = sa.text(
+            f"INSERT INTO {table.name} (client, key, fingerprint) "
+            "VALUES (:client, :key, :fingerprint) "
+            "ON CONFLICT (client, key) DO NOTHING RETURNING key"
+        )
+        self._stored = sa.text(
+            f"SELECT fingerprint, status_code, body FROM {table.name} "
+            "WHERE client = :client AND key = :key"
+        )
+        self._keep = sa.text(
+            f"UPDATE {table.name} SET status_code = :status, body = CAST(:body AS jsonb) "
+            "WHERE client = :client AND key = :key"
+        )
+
+    async def answer_once(
+        self,
+        session: AsyncSession,
+        request: RequestKey | None,
+        compute: Callable[[], Awaitable[Answer]],
+    ) -> Answer:
+        """The kept answer to ``request``, or ``compute()``'s, kept in the same transaction
+        (which the caller commits). Without a key, simply ``compute()``."""
+        if request is None:
+            return await compute()
+        kept = await self._claim_or_read(session, request)
+        if kept is not None:
+            return kept
+        answer = await compute()
+        await session.execute(
+            self._keep,
+            {
+                "client": request.client,
+                "key": request.key,
+                "status": answer.status_code,
+                "body": json.dumps(answer.body),
+            },
+        )
+        return answer
+
+    async def _claim_or_read(self, session: AsyncSession, request: RequestKey) -> Answer | None:
+        """None once the key is ours until this transaction ends; else the earlier answer.
+        A concurrent claim of the same key waits here for the first transaction. An answer
+        purged between a failed claim and the read (its retention ran out just then)
+        leaves the key free, and it is claimed again."""
+        names = {"client": request.client, "key": request.key}
+        while True:
+            claimed = await session.scalar(
+                self._claim, {**names, "fingerprint": request.fingerprint}
+            )
+            if claimed is not None:
+                return None
+            row = (await session.execute(self._stored, names)).one_or_none()
+            if row is None:
+                continue
+            if row.fingerprint != request.fingerprint or row.status_code is None:
+                raise Conflict(
+                    "Idempotency-Key",
+                    f"key {request.key!r} was already used for a different request",
+                )
+            return Answer(row.status_code, row.body)
+
+
+async def purge_expired(
+    engine: AsyncEngine, table: sa.Table, retention: timedelta, chunk_rows: int = PURGE_CHUNK_ROWS
+) -> int:
+    """Delete the answers kept longer than ``retention``, a chunk per short transaction (so
+    a large backlog never holds many locks; another instance purging at once skips the
+    rows this one holds); how many."""
+    chunk = sa.text(
+        f"DELETE FROM {table.name} WHERE (client, key) IN ("
+        f"SELECT client, key FROM {table.name} "
+        "WHERE created_at < now() - CAST(:retention AS interval) "
+        "LIMIT :chunk_rows FOR UPDATE SKIP LOCKED)"
+    )
+    purged = 0
+    while True:
+        async with engine.begin() as conn:
+            result = await conn.execute(chunk, {"retention": retention, "chunk_rows": chunk_rows})
+        purged += result.rowcount
+        if result.rowcount < chunk_rows:
+            return purged
+
+
+async def purge_periodically(
+    engine: AsyncEngine, table: sa.Table, retention: timedelta, interval_s: float
+) -> None:
+    """Purge at start, then every ``interval_s``, until cancelled. A failed purge (the
+    database away) is logged and tried again at the next interval."""
+    while True:
+        try:
+            purged = await purge_expired(engine, table, retention)
+        except Exception as error:
+            log.warning("purging Idempotency-Key answers failed, retrying later: %s", error)
+        else:
+            log.info("purged %d Idempotency-Key answers older than %s", purged, retention)
+        await asyncio.sleep(interval_s)
