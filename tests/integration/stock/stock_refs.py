@@ -9,11 +9,10 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from stockwire.runtime.catalog_copy import CatalogCopy, ItemCopy, LocationCopy
 from stockwire.runtime.service import ServiceRuntime
-from stockwire.stock import handlers
-from stockwire.stock.domain.commands import ItemCopy, LocationCopy
 from stockwire.stock.domain.model import Policy
-from stockwire.stock.tables import MESSAGING, balances, ledger, levels
+from stockwire.stock.tables import CATALOG_COPY, MESSAGING, balances, ledger, levels
 from stockwire.stock.unit_of_work import StockUnitOfWork
 
 WRITER_TOKEN = f"stock-writer-{uuid.uuid4().hex}"
@@ -44,17 +43,26 @@ class Site:
 
     def locations(self) -> list[LocationCopy]:
         return [
-            LocationCopy(self.region, "warehouse", "north", None, True, 1),
-            LocationCopy(self.wh, "warehouse", "north", self.region, True, 1),
-            LocationCopy(self.wh_q, "quarantine", "north", self.wh, True, 1),
-            LocationCopy(self.van, "technician_van", "north", self.wh, True, 1),
-            LocationCopy(self.pop, "point_of_presence", "north", None, True, 1),
+            location(self.region, "warehouse"),
+            location(self.wh, "warehouse", self.region),
+            location(self.wh_q, "quarantine", self.wh),
+            location(self.van, "technician_van", self.wh),
+            location(self.pop, "point_of_presence"),
         ]
 
 
-def item(prefix: str = "SKU", tracking: str = "bulk", status: str = "active") -> ItemCopy:
+def location(
+    code: str, kind: str, parent: str | None = None, active: bool = True, version: int = 1
+) -> LocationCopy:
+    return LocationCopy(code, code, kind, "north", parent, active, version)
+
+
+def item(
+    prefix: str = "SKU", tracking: str = "bulk", status: str = "active", version: int = 1
+) -> ItemCopy:
     unit = "m" if tracking == "length" else "each"
-    return ItemCopy(ref(prefix), tracking, unit, status, 1)
+    sku = ref(prefix)
+    return ItemCopy(sku, sku, "other", tracking, unit, "medium", 0, None, None, status, version)
 
 
 def uow_for(runtime: ServiceRuntime, policy: Policy | None = None) -> StockUnitOfWork:
@@ -66,9 +74,11 @@ async def seed(
     items: Iterable[ItemCopy] = (),
     locations: Iterable[LocationCopy] = (),
 ) -> None:
-    """Put items and locations in stock's read copy, as the catalog consumer would."""
-    await handlers.copy_catalog_items(list(items), uow_for(runtime))
-    await handlers.copy_catalog_locations(list(locations), uow_for(runtime))
+    """Put items and locations in stock's read copy, as the catalog consumers would."""
+    copy = CatalogCopy(CATALOG_COPY)
+    async with runtime.sessions.begin() as session:
+        await copy.keep_items(session, list(items))
+        await copy.keep_locations(session, list(locations))
 
 
 async def receive(client: httpx.AsyncClient, location: str, sku: str, quantity, **line) -> dict:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from stock_refs import Site, assert_books_balance, item, ledger_and_balances, q, ref, seed, uow_for
 
 from stockwire.contracts.vocabulary import ReturnCondition
+from stockwire.runtime.domain_errors import Conflict, Invalid, NotFound
 from stockwire.stock import handlers
 from stockwire.stock.domain.commands import (
     Adjust,
@@ -28,7 +29,6 @@ from stockwire.stock.domain.commands import (
     ReturnPart,
     ShipTransfer,
 )
-from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.model import Policy
 from stockwire.stock.tables import ledger
 

@@ -9,7 +9,7 @@ is needed to read them).
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -324,16 +324,17 @@ async def test_the_catalog_copy_keeps_the_newest_version(producer, stock_engine)
     def version(number: int, status: str) -> CatalogItemUpserted:
         return CatalogItemUpserted(
             sku=sku,
-            name="ONT",
+            name=f"ONT v{number}",
             manufacturer="Nokia",
             category="ont",
             tracking_mode="serial",
             unit="each",
             handling_class="none",
-            criticality="medium",
+            criticality="critical" if number == 2 else "low",
             unit_cost=q("10"),
             currency="EUR",
-            default_lead_time_days=0,
+            default_lead_time_days=14 * number,
+            end_of_life=date(2031, 12, 31) if number == 2 else None,
             status=status,
             version=number,
             updated_at=datetime.now(UTC),
@@ -353,6 +354,8 @@ async def test_the_catalog_copy_keeps_the_newest_version(producer, stock_engine)
     async with stock_engine.connect() as conn:
         row = (await conn.execute(sa.select(catalog_items).where(catalog_items.c.sku == sku))).one()
     assert (row.version, row.status, row.tracking_mode) == (2, "retired", "serial")
+    assert (row.name, row.category, row.criticality) == ("ONT v2", "ont", "critical")
+    assert (row.default_lead_time_days, row.end_of_life) == (28, date(2031, 12, 31))
 
 
 async def stock_receive(

@@ -25,9 +25,9 @@ from stockwire.runtime.db import ensure_database
 from stockwire.runtime.http.app import create_app
 from stockwire.runtime.service import ServiceRuntime, build_runtime
 from stockwire.runtime.settings import Settings
-from stockwire.stock import api_queries, webhook
 from stockwire.stock.settings import StockSettings
 from stockwire.stock.tables import MESSAGING, metadata
+from stockwire.stock.webhook import MAX_BODY_BYTES, fsm_webhook_router
 
 SERVICE = "stock_webhooktest"
 SECRET = f"fsm-secret-{uuid.uuid4().hex}"
@@ -38,11 +38,13 @@ EXAMPLES = sorted(
 
 
 def _app(runtime: ServiceRuntime) -> FastAPI:
+    assert isinstance(runtime.settings, StockSettings)
     return create_app(
         runtime,
         title="Stockwire stock (webhook under test)",
         description="",
-        routers=[api_queries.router, webhook.router],
+        routers=[fsm_webhook_router(runtime, runtime.settings)],
+        body_limits={PATH: MAX_BODY_BYTES},
     )
 
 
@@ -470,3 +472,35 @@ async def test_no_signed_body_whatsoever_gets_a_server_error(fsm, payload):
     response = await post(fsm, body, sign(body))
 
     assert response.status_code in (202, 422), response.text
+
+
+async def test_with_timestamps_required_an_unstamped_call_is_401_and_a_stamped_one_202(
+    settings, engine
+):
+    runtime = build_runtime(
+        SERVICE,
+        StockSettings(
+            **(settings.model_dump() | {"fsm_webhook_secret": SECRET})
+            | {"webhook_require_timestamp": True}
+        ),
+        MESSAGING,
+    )
+    unstamped, stamped = parts_issued(), parts_issued()
+    now = str(int(time.time()))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=_app(runtime)), base_url="http://stock.test"
+        ) as client:
+            refused = await post(client, encode(unstamped), sign(encode(unstamped)))
+            body = encode(stamped)
+            accepted = await post(
+                client, body, sign(body, timestamp=now), **{"X-Stockwire-Timestamp": now}
+            )
+    finally:
+        await runtime.engine.dispose()
+
+    assert refused.status_code == 401
+    assert "X-Stockwire-Timestamp" in refused.json()["detail"]
+    assert accepted.status_code == 202, accepted.text
+    assert await outbox_rows(engine, unstamped["payload"]["job_id"]) == []
+    assert len(await outbox_rows(engine, stamped["payload"]["job_id"])) == 1

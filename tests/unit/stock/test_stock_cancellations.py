@@ -6,6 +6,7 @@ from collections import defaultdict
 import pytest
 from stock_world import ORIGIN, World, q
 
+from stockwire.runtime.domain_errors import Conflict, NotFound
 from stockwire.stock.domain import plan
 from stockwire.stock.domain.commands import (
     CancelCount,
@@ -18,7 +19,6 @@ from stockwire.stock.domain.commands import (
     RecordCount,
     ShipTransfer,
 )
-from stockwire.stock.domain.errors import Conflict, NotFound
 from stockwire.stock.domain.model import (
     NOTHING,
     Amounts,

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from stock_world import ORIGIN, World, line, q
 
+from stockwire.runtime.domain_errors import Invalid
 from stockwire.stock.domain import well_formed
 from stockwire.stock.domain.commands import (
     Adjust,
@@ -21,7 +22,6 @@ from stockwire.stock.domain.commands import (
     RecordCount,
     ShipTransfer,
 )
-from stockwire.stock.domain.errors import Invalid
 from stockwire.stock.domain.well_formed import Malformed
 
 FROM_A_SCAN = Origin("scanner:gun-7", source_event_id=uuid.uuid4())

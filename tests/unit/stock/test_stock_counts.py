@@ -3,8 +3,8 @@
 import pytest
 from stock_world import ORIGIN, World, q
 
+from stockwire.runtime.domain_errors import Conflict, Invalid
 from stockwire.stock.domain.commands import CloseCount, OpenCount, RecordCount
-from stockwire.stock.domain.errors import Conflict, Invalid
 from stockwire.stock.domain.model import CountLineKey, CountStatus, Policy, SerialState
 
 

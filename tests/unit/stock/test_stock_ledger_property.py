@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from stock_world import ORIGIN, World, line
 
 from stockwire.contracts.vocabulary import ReturnCondition
+from stockwire.runtime.domain_errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.commands import (
     Adjust,
     CancelCount,
@@ -31,7 +32,6 @@ from stockwire.stock.domain.commands import (
     ReturnPart,
     ShipTransfer,
 )
-from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.model import (
     NOTHING,
     Pair,

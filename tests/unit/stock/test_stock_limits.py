@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stock_world import ORIGIN, World, line, q
 
+from stockwire.runtime.domain_errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.commands import (
     Adjust,
     AdjustmentReason,
@@ -32,7 +33,6 @@ from stockwire.stock.domain.commands import (
     Reserve,
     ShipTransfer,
 )
-from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.model import Amounts, BalanceKey, Policy
 from stockwire.stock.domain.well_formed import Malformed
 from stockwire.stock.unit_of_work import book_payloads

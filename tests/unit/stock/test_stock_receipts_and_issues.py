@@ -3,6 +3,7 @@
 import pytest
 from stock_world import ORIGIN, World, line, q
 
+from stockwire.runtime.domain_errors import Invalid
 from stockwire.stock.domain.commands import (
     Adjust,
     AdjustmentReason,
@@ -10,7 +11,6 @@ from stockwire.stock.domain.commands import (
     ReceiptLine,
     ReceiveGoods,
 )
-from stockwire.stock.domain.errors import Invalid
 from stockwire.stock.domain.model import JobPartKey, SerialState
 
 

@@ -3,13 +3,13 @@
 import pytest
 from stock_world import ORIGIN, World, line, q
 
+from stockwire.runtime.domain_errors import Conflict, NotFound
 from stockwire.stock.domain.commands import (
     CompleteJob,
     IssueParts,
     ReleaseReservation,
     Reserve,
 )
-from stockwire.stock.domain.errors import Conflict, NotFound
 from stockwire.stock.domain.model import Policy, ReservationStatus
 
 

@@ -4,8 +4,8 @@ written off in the ledger and reported."""
 import pytest
 from stock_world import ORIGIN, World, q
 
+from stockwire.runtime.domain_errors import Conflict, NotFound
 from stockwire.stock.domain.commands import ReceiveTransfer, ShipTransfer
-from stockwire.stock.domain.errors import Conflict, NotFound
 from stockwire.stock.domain.model import SerialState, TransferStatus
 
 

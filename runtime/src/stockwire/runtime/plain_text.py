@@ -44,7 +44,15 @@ def text_pattern(forbidden: str = "") -> str:
     maxLength)."""
     inner = _escaped(CONTROL + forbidden)
     edge = _escaped(CONTROL + SPACE + forbidden)
-    return f"^[^{edge}](?:[^{inner}]*[^{edge}])?$"
+    pattern = f"^[^{edge}](?:[^{inner}]*[^{edge}])?$"
+    others = "".join(f", {char!r}" for char in forbidden)
+    RULES[pattern] = f"must not contain control characters{others}, nor start or end with spaces"
+    return pattern
+
+
+RULES: dict[str, str] = {}
+"""Each pattern :func:`text_pattern` made, and its rule in words: what a client is told
+when a value does not match, instead of the expression."""
 
 
 def text_problem(value: str, max_length: int, forbidden: str = "") -> str | None:

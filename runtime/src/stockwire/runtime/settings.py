@@ -69,6 +69,30 @@ class Settings(BaseSettings):
     replenishment_port: int = SERVICE_PORTS["replenishment"]
     notifier_port: int = SERVICE_PORTS["notifier"]
 
+    idempotency_retention_hours: float = Field(
+        default=24.0,
+        ge=1,
+        description="How long an HTTP command's answer is kept for its Idempotency-Key. "
+        "Clients retry within minutes; a day also covers a script rerun the next morning. "
+        "After it, the same key is a new request, so never shorter than clients retry.",
+    )
+    idempotency_purge_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often expired Idempotency-Key answers are purged (and once at start).",
+    )
+    webhook_timestamp_tolerance_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How far a signed webhook's X-Stockwire-Timestamp may be from our clock.",
+    )
+    webhook_require_timestamp: bool = Field(
+        default=False,
+        description="Refuse signed webhook calls without X-Stockwire-Timestamp, so no captured "
+        "call can be replayed after the tolerance (a replayed event id is de-duplicated "
+        "anyway).",
+    )
+
     api_tokens: list[ApiToken] = Field(
         default_factory=list,
         description='JSON list: [{"name": ..., "sha256": <hex digest>, "scopes": [...]}]',

@@ -20,7 +20,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
@@ -64,61 +63,71 @@ def decimal_type(
     below_maximum: bool = False,
     minimum: int = 0,
     above_minimum: bool = False,
+    nonzero: bool = False,
 ) -> Any:
     """A decimal from ``minimum`` to ``maximum`` (excluding either with ``above_minimum``,
-    ``below_maximum``) with at most ``places`` decimal places, as a JSON number or a
-    plain decimal string (no exponent, sign only when negative, no leading zeros).
+    ``below_maximum``, and 0 with ``nonzero``) with at most ``places`` decimal places, as
+    a JSON number or a plain decimal string (no exponent, sign only when negative, no
+    leading zeros).
 
     ``maximum`` and ``-minimum`` must be 0 or powers of ten: the string form's pattern
     is built from their digit counts.
     """
-    pattern = _decimal_pattern(places, maximum, below_maximum, minimum, above_minimum)
+    zero = minimum < 0 or (minimum == 0 and not above_minimum)
+    pattern = _decimal_pattern(places, maximum, below_maximum, minimum, zero and not nonzero)
     compiled = re.compile(pattern)
+    rule = (
+        f"must be a decimal number {'above' if above_minimum else 'from'} {minimum} "
+        f"{'below' if below_maximum else 'to'} {maximum}{', not 0,' if nonzero else ''} "
+        f"with at most {places} decimal places"
+    )
 
     def exact(value: object) -> object:
-        """A decimal from a JSON number or a string in ``pattern``; anything else is left
-        for pydantic to refuse. (Converted here: strict validation takes only Decimals.)"""
+        """A decimal from a JSON number or a string in ``pattern``, within the range and
+        places, or the rule in words; anything else is left for pydantic to refuse.
+        (Converted here: strict validation takes only Decimals.)"""
         if isinstance(value, bool):
-            raise ValueError("must be a number, not true or false")
+            raise ValueError(rule)
         if isinstance(value, str):
             if compiled.fullmatch(value) is None:
-                raise ValueError(
-                    f"must be a decimal number with at most {places} decimal places, in range"
-                )
-            return Decimal(value)
-        if isinstance(value, int | float):
-            return Decimal(repr(value))
-        return value
+                raise ValueError(rule)
+            number = Decimal(value)
+        elif isinstance(value, int | float):
+            number = Decimal(repr(value))
+        else:
+            return value
+        if not number.is_finite():
+            raise ValueError(rule)
+        exponent = number.as_tuple().exponent
+        in_range = (minimum < number if above_minimum else minimum <= number) and (
+            number < maximum if below_maximum else number <= maximum
+        )
+        if not in_range or (nonzero and number == 0) or int(exponent) < -places:
+            raise ValueError(rule)
+        return number
 
-    limits: dict[str, Any] = {"lt" if below_maximum else "le": maximum}
-    limits["gt" if above_minimum else "ge"] = minimum
     schema_limits = {
         "exclusiveMaximum" if below_maximum else "maximum": maximum,
         "exclusiveMinimum" if above_minimum else "minimum": minimum,
     }
+    number: dict[str, Any] = {"type": "number", "multipleOf": 10**-places, **schema_limits}
+    if nonzero:
+        number["not"] = {"const": 0}
     return Annotated[
         Decimal,
         BeforeValidator(exact),
-        Field(**limits, decimal_places=places, allow_inf_nan=False),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {"type": "number", "multipleOf": 10**-places, **schema_limits},
-                    {"type": "string", "pattern": pattern},
-                ]
-            }
-        ),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": pattern}]}),
     ]
 
 
 def _decimal_pattern(
-    places: int, maximum: int, below_maximum: bool, minimum: int, above_minimum: bool
+    places: int, maximum: int, below_maximum: bool, minimum: int, zero: bool
 ) -> str:
-    """The decimal strings in the range."""
+    """The decimal strings in the range (with or without 0)."""
     choices = [_positive(places, maximum, below_maximum)]
     if minimum < 0:
         choices.append(f"-(?:{_positive(places, -minimum, False)})")
-    if minimum < 0 or not above_minimum:
+    if zero:
         choices.append(f"0(?:\\.0{{1,{places}}})?")
     return "^(?:" + "|".join(choices) + ")$"
 

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from stockwire.runtime.domain_errors import Conflict
 from stockwire.runtime.http.openapi import not_nullable
 from stockwire.runtime.plain_text import text_pattern
+from stockwire.runtime.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -193,3 +195,19 @@ async def purge_periodically(
         else:
             log.info("purged %d Idempotency-Key answers older than %s", purged, retention)
         await asyncio.sleep(interval_s)
+
+
+def keep_answers(runtime: ServiceRuntime, table: sa.Table) -> IdempotencyKeys:
+    """The service's Idempotency-Key answers in ``table``, purged beside the service
+    after ``STOCKWIRE_IDEMPOTENCY_RETENTION_HOURS``."""
+    settings = runtime.settings
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    purge = partial(
+        purge_periodically,
+        runtime.engine,
+        table,
+        retention,
+        settings.idempotency_purge_interval_s,
+    )
+    runtime.run_in_background("idempotency-purge", purge)
+    return IdempotencyKeys(table)

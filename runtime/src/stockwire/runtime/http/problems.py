@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stockwire.runtime.domain_errors import Conflict, Invalid, NotFound, VersionMismatch
+from stockwire.runtime.plain_text import RULES
 from stockwire.runtime.transient import DATABASE_ERRORS, CommitOutcomeUnknown, is_transient
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,9 @@ def problems_of(errors: Iterable[Any], within: Sequence[str] = ()) -> list[Probl
             reason = "is not a parameter of this endpoint"
         elif item["type"] == "missing":
             reason = "is required"
+        elif item["type"] == "string_pattern_mismatch":
+            pattern = item.get("ctx", {}).get("pattern", "")
+            reason = RULES.get(pattern, f"must match {pattern}")
         else:
             reason = item["msg"].removeprefix("Value error, ")
         field = ".".join([*within, *location]) or where

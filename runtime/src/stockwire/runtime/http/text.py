@@ -10,8 +10,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
+from stockwire.runtime.plain_text import RULES, text_pattern
+
 NO_NUL = "^[^\\x00]*$"
 """The JSON Schema pattern of text without NUL, so the OpenAPI document states the rule."""
+RULES[NO_NUL] = "must not contain NUL characters"
 
 
 def storable(value: str) -> bool:
@@ -45,3 +48,13 @@ def _storable(value: str) -> str:
 
 StorableText = Annotated[str, Field(pattern=NO_NUL), AfterValidator(_storable)]
 """A string field PostgreSQL can store."""
+
+
+def text(max_length: int, forbidden: str = "", **field: Any) -> Any:
+    """A string field holding a code or a name: 1 to ``max_length`` characters, no control
+    character, no space at either end, none of ``forbidden``; the OpenAPI document states
+    all of it (:mod:`stockwire.runtime.plain_text`)."""
+    return Annotated[
+        str,
+        Field(min_length=1, max_length=max_length, pattern=text_pattern(forbidden), **field),
+    ]

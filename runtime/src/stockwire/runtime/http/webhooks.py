@@ -48,9 +48,9 @@ Signature = Annotated[
     str | None,
     Header(
         alias=SIGNATURE_HEADER,
-        pattern=SIGNATURE_PATTERN,
-        description="sha256=<HMAC-SHA256 of the body, or of '<timestamp>.<body>'>; "
-        "required (401 without).",
+        description="sha256=<HMAC-SHA256 of the body, or of '<timestamp>.<body>'>, 64 hex "
+        "digits; anything else, or none, is a 401 (its form is checked with the signature, "
+        "so a caller without the secret learns nothing from a 422).",
         json_schema_extra=not_nullable,
     ),
 ]
@@ -58,8 +58,8 @@ Timestamp = Annotated[
     str | None,
     Header(
         alias=TIMESTAMP_HEADER,
-        pattern=TIMESTAMP_PATTERN,
-        description="Unix seconds; when sent, it is signed with the body and must be recent.",
+        description="Unix seconds; when sent, it is signed with the body and must be recent "
+        "(a 401 otherwise).",
         json_schema_extra=not_nullable,
     ),
 ]

@@ -16,21 +16,27 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from http import HTTPStatus
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from stockwire.contracts.base import LocationCode, Quantity, Serial, Sku
-from stockwire.contracts.fsm import PartLine
-from stockwire.contracts.receipts import ReceivedQuantity
-from stockwire.contracts.stock import RejectionReason, SignedQuantity
+from stockwire.contracts.stock import RejectionReason
 from stockwire.contracts.vocabulary import ReturnCondition
 from stockwire.runtime.auth import require_scope
+from stockwire.runtime.http.bodies import decimal_type
+from stockwire.runtime.http.idempotency import (
+    Answer,
+    IdempotencyKey,
+    IdempotencyKeys,
+    RequestKey,
+)
+from stockwire.runtime.http.problems import ErrorOut, ProblemOut, error_responses
+from stockwire.runtime.http.text import NO_NUL, text
+from stockwire.runtime.plain_text import text_pattern
 from stockwire.runtime.settings import ApiToken
 from stockwire.stock import handlers
-from stockwire.stock.api_queries import ApiError, ErrorOut, ProblemOut, ShapedErrorsRoute
 from stockwire.stock.domain import well_formed
 from stockwire.stock.domain.commands import (
     Adjust,
@@ -54,77 +60,58 @@ from stockwire.stock.domain.commands import (
     ShipTransfer,
     SwapDevice,
 )
-from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.events import Movement, Outcome, Rejection
+from stockwire.stock.domain.limits import MAX_QUANTITY, PLACES
 from stockwire.stock.domain.model import ONE, Count
-from stockwire.stock.handlers import Answer, RequestId
 from stockwire.stock.unit_of_work import StockUnitOfWork
 
 UnitOfWorkFactory = Callable[[], StockUnitOfWork]
 
 MAX_LINES = 500
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=128,
-        description="Your id for this request; a repeat gets the first answer.",
-    ),
-]
+MOST = int(MAX_QUANTITY)
+
+Code = text(64)
+"""A SKU, location code, lot or document id: 1-64 characters, no control characters,
+no spaces at either end."""
+Serial = text(128)
+Quantity = decimal_type(PLACES, MOST, above_minimum=True)
+"""More than 0, at most 1,000,000, in thousandths."""
+Counted = decimal_type(PLACES, MOST)
+"""0 to 1,000,000, in thousandths."""
+Delta = decimal_type(PLACES, MOST, minimum=-MOST, nonzero=True)
+"""-1,000,000 to 1,000,000 but not 0, in thousandths."""
+Note = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_NUL)]
 
 
 class Strict(BaseModel):
-    """A request body: unknown fields refused, and no text the database cannot store."""
+    """A request body: unknown fields refused."""
 
     model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="after")
-    def _storable(self) -> Self:
-        where = _nul_at(self.model_dump())
-        if where is not None:
-            raise ValueError(f"{where or 'a value'} contains a NUL character")
-        return self
-
-
-def _nul_at(value: object, path: str = "") -> str | None:
-    """Where in ``value`` a string holds a NUL (PostgreSQL text cannot), or None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list | tuple):
-        items = enumerate(value)
-    else:
-        return None
-    for key, child in items:
-        found = _nul_at(child, f"{path}.{key}" if path else str(key))
-        if found is not None:
-            return found
-    return None
 
 
 # ---------------------------------------------------------------------------------- bodies
 
 
 class ReceiptLineIn(Strict):
-    sku: Sku
+    sku: Code
     ordered_quantity: Quantity | None = Field(
         default=None, description="Omit for stock received without an order line."
     )
-    received_quantity: ReceivedQuantity = Field(description="0 records nothing.")
-    serials: list[Serial] = Field(default_factory=list, max_length=MAX_LINES)
-    lot: Id | None = None
+    received_quantity: Counted = Field(description="0 records nothing.")
+    serials: list[Serial] = Field(
+        default_factory=list,
+        max_length=MAX_LINES,
+        description="For serialized items: as many as received_quantity, none repeated.",
+    )
+    lot: Code | None = None
 
 
 class ReceiptIn(Strict):
     """Goods received at a location, against a purchase order or not."""
 
-    location: LocationCode
-    po_number: Id | None = None
-    receipt_id: Id | None = None
+    location: Code
+    po_number: Code | None = None
+    receipt_id: Code | None = None
     lines: list[ReceiptLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
     def command(self, origin: Origin) -> Command:
@@ -141,51 +128,63 @@ class ReceiptIn(Strict):
         return ReceiveGoods(self.location, lines, origin, self.po_number, self.receipt_id)
 
 
-def _line(part: PartLine) -> Line:
-    return Line(part.sku, part.quantity, part.serials, part.lot)
+class PartLineIn(Strict):
+    """One SKU: a quantity (metres for length-tracked items), or serials."""
+
+    sku: Code
+    quantity: Quantity
+    serials: list[Serial] = Field(
+        default_factory=list,
+        max_length=MAX_LINES,
+        description="For serialized items: as many as the quantity, none repeated.",
+    )
+    lot: Code | None = None
+
+    def line(self) -> Line:
+        return Line(self.sku, self.quantity, tuple(self.serials), self.lot)
 
 
 class IssueIn(Strict):
     """Parts leave a location: into a job's custody, or without a job."""
 
-    from_location: LocationCode
-    job_id: Id | None = None
-    lines: list[PartLine] = Field(min_length=1, max_length=MAX_LINES)
+    from_location: Code
+    job_id: Code | None = None
+    lines: list[PartLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
     def command(self, origin: Origin) -> Command:
-        lines = tuple(_line(part) for part in self.lines)
+        lines = tuple(part.line() for part in self.lines)
         return IssueParts(self.from_location, lines, origin, self.job_id)
 
 
 class InstallIn(Strict):
-    job_id: Id | None = None
-    from_location: LocationCode
-    customer_site: LocationCode
-    line: PartLine
+    job_id: Code | None = None
+    from_location: Code
+    customer_site: Code
+    line: PartLineIn
 
     def command(self, origin: Origin) -> Command:
         return InstallPart(
-            self.from_location, self.customer_site, _line(self.line), origin, self.job_id
+            self.from_location, self.customer_site, self.line.line(), origin, self.job_id
         )
 
 
 class ReturnIn(Strict):
-    job_id: Id | None = None
-    to_location: LocationCode
+    job_id: Code | None = None
+    to_location: Code
     condition: ReturnCondition
-    line: PartLine
+    line: PartLineIn
 
     def command(self, origin: Origin) -> Command:
-        return ReturnPart(self.to_location, _line(self.line), self.condition, origin, self.job_id)
+        return ReturnPart(self.to_location, self.line.line(), self.condition, origin, self.job_id)
 
 
 class SwapIn(Strict):
-    job_id: Id | None = None
-    customer_site: LocationCode
-    from_location: LocationCode
-    installed_sku: Sku
+    job_id: Code | None = None
+    customer_site: Code
+    from_location: Code
+    installed_sku: Code
     installed_serial: Serial
-    removed_sku: Sku
+    removed_sku: Code
     removed_serial: Serial
     removed_condition: ReturnCondition = ReturnCondition.FAULTY
 
@@ -202,13 +201,17 @@ class SwapIn(Strict):
 
 
 class TransferIn(Strict):
-    transfer_id: Id | None = Field(default=None, description="Default: a new UUID.")
-    sku: Sku
-    from_location: LocationCode
-    to_location: LocationCode
+    transfer_id: Code | None = Field(default=None, description="Default: a new UUID.")
+    sku: Code
+    from_location: Code
+    to_location: Code = Field(description="Not from_location.")
     quantity: Quantity
-    lot: Id | None = None
-    serials: list[Serial] = Field(default_factory=list, max_length=MAX_LINES)
+    lot: Code | None = None
+    serials: list[Serial] = Field(
+        default_factory=list,
+        max_length=MAX_LINES,
+        description="For serialized items: as many as the quantity, none repeated.",
+    )
 
     def command(self, origin: Origin) -> Command:
         return ShipTransfer(
@@ -224,7 +227,7 @@ class TransferIn(Strict):
 
 
 class TransferReceiptIn(Strict):
-    quantity_received: ReceivedQuantity
+    quantity_received: Counted
     serials: list[Serial] | None = Field(
         default=None,
         max_length=MAX_LINES,
@@ -233,13 +236,15 @@ class TransferReceiptIn(Strict):
 
 
 class AdjustmentIn(Strict):
-    sku: Sku
-    location: LocationCode
-    quantity_delta: SignedQuantity = Field(description="Signed change of on hand, not 0.")
+    sku: Code
+    location: Code
+    quantity_delta: Delta = Field(
+        description="Signed change of on hand, not 0; 1 or -1 for a serial."
+    )
     reason: AdjustmentReason
-    lot: Id | None = None
+    lot: Code | None = None
     serial: Serial | None = None
-    note: Text | None = None
+    note: Note | None = None
 
     def command(self, origin: Origin) -> Command:
         return Adjust(
@@ -255,10 +260,10 @@ class AdjustmentIn(Strict):
 
 
 class CountIn(Strict):
-    count_id: Id | None = Field(default=None, description="Default: a new UUID.")
-    location: LocationCode
+    count_id: Code | None = Field(default=None, description="Default: a new UUID.")
+    location: Code
     blind: bool = Field(default=False, description="Counters are not shown expected figures.")
-    skus: list[Sku] | None = Field(
+    skus: list[Code] | None = Field(
         default=None,
         min_length=1,
         max_length=MAX_LINES,
@@ -276,17 +281,17 @@ class CountLineIn(Strict):
     """What was counted of one SKU (one lot, or one serial): the total, replacing any
     earlier figure for it. Scans on scanning.scans.v1 add up instead."""
 
-    sku: Sku | None = Field(default=None, description="May be omitted for a known serial.")
-    serial: Serial | None = None
-    lot: Id | None = None
-    counted: ReceivedQuantity
+    sku: Code | None = Field(default=None, description="May be omitted for a known serial.")
+    serial: Serial | None = Field(default=None, description="Give a sku, a serial or both.")
+    lot: Code | None = None
+    counted: Counted = Field(description="0 or 1 for a serial.")
 
 
 class ReservationIn(Strict):
-    reservation_id: Id | None = Field(default=None, description="Default: a new UUID.")
-    job_id: Id
-    sku: Sku
-    location: LocationCode
+    reservation_id: Code | None = Field(default=None, description="Default: a new UUID.")
+    job_id: Code
+    sku: Code
+    location: Code
     quantity: Quantity
 
     def command(self, origin: Origin) -> Command:
@@ -409,10 +414,14 @@ class AppliedOut(BaseModel):
     count: CountOut | None = None
 
 
-class RejectedOut(ErrorOut):
-    """A 409: the stock rules refused the command; nothing of it was applied."""
+class ConflictOut(ErrorOut):
+    """A 409: the stock rules refused the command (``reason`` names the rule; the refusal
+    is published as a rejection event), or it clashes with what exists (a document id
+    already used, an Idempotency-Key used for another request). Nothing was applied."""
 
-    reason: RejectionReason
+    reason: RejectionReason | None = Field(
+        default=None, description="The stock rule that refused the command, if one did."
+    )
 
 
 def _answer(status: int, **ids: str) -> Callable[[Outcome], Answer]:
@@ -421,7 +430,7 @@ def _answer(status: int, **ids: str) -> Callable[[Outcome], Answer]:
     def answer(outcome: Outcome) -> Answer:
         if outcome.rejection is not None:
             r = outcome.rejection
-            body = RejectedOut(
+            body = ConflictOut(
                 error="rejected",
                 detail=r.message,
                 problems=[ProblemOut(field=r.reason.value, reason=r.message)],
@@ -456,11 +465,8 @@ def _answer(status: int, **ids: str) -> Callable[[Outcome], Answer]:
 
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut},
-    403: {"model": ErrorOut},
-    404: {"model": ErrorOut},
-    409: {"model": RejectedOut, "description": "Rejected by the stock rules, or a clash."},
-    422: {"model": ErrorOut},
+    **error_responses(401, 403, 404, 422),
+    409: {"model": ConflictOut, "description": "Rejected by the stock rules, or a clash."},
 }
 
 
@@ -468,13 +474,11 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 
 Writer = Annotated[ApiToken, Depends(require_scope("write"))]
 Admin = Annotated[ApiToken, Depends(require_scope("admin"))]
-TransferId = Annotated[str, Path(min_length=1, max_length=64)]
-CountId = Annotated[str, Path(min_length=1, max_length=64)]
-ReservationId = Annotated[str, Path(min_length=1, max_length=64)]
+DocumentId = Annotated[str, Path(min_length=1, max_length=64, pattern=text_pattern())]
 
 
-def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
-    router = APIRouter(tags=["stock commands"], responses=ANSWERS, route_class=ShapedErrorsRoute)
+def commands_router(new_uow: UnitOfWorkFactory, keys: IdempotencyKeys) -> APIRouter:
+    router = APIRouter(tags=["stock commands"], responses=ANSWERS)
 
     async def run(
         request: Request,
@@ -485,67 +489,91 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
         status: int = HTTPStatus.CREATED,
         **ids: str,
     ) -> Response:
-        request_id = None
-        if key is not None:
-            sent = body.model_dump(mode="json") if body is not None else None
-            request_id = RequestId.of(key, request.method, request.url.path, sent)
         cmd = command(Origin(actor=f"api:{token.name}"))
+        well_formed.check(cmd)
         for name, value in ids.items():
             ids[name] = getattr(cmd, name, value)
-        try:
-            well_formed.check(cmd)
-            reply = await handlers.execute_command(
-                cmd, new_uow(), _answer(status, **ids), request_id
-            )
-        except NotFound as error:
-            raise ApiError(404, "not_found", str(error)) from error
-        except Conflict as error:
-            problems = [ProblemOut(field=error.field, reason=error.reason)]
-            raise ApiError(409, "conflict", error.reason, problems) from error
-        except Invalid as error:
-            problems = [ProblemOut(field=error.field, reason=error.reason)]
-            raise ApiError(422, "invalid", str(error), problems) from error
+        request_key = None
+        if key is not None:
+            sent = body.model_dump(mode="json") if body is not None else None
+            request_key = RequestKey.of(token.name, key, request.method, request.url.path, sent)
+        reply = await handlers.execute_command(
+            cmd, new_uow, _answer(status, **ids), keys, request_key
+        )
         return JSONResponse(reply.body, status_code=reply.status_code)
 
-    movement = {"status_code": 201, "response_model": AppliedOut}
-
-    @router.post("/receipts", **movement, summary="Receive goods, against a PO or not")
+    @router.post(
+        "/receipts",
+        status_code=201,
+        response_model=AppliedOut,
+        summary="Receive goods, against a PO or not",
+    )
     async def receive(
         request: Request, token: Writer, body: ReceiptIn, key: IdempotencyKey = None
     ) -> Response:
         return await run(request, token, body.command, body, key)
 
-    @router.post("/issues", **movement, summary="Issue parts to a job (or without one)")
+    @router.post(
+        "/issues",
+        status_code=201,
+        response_model=AppliedOut,
+        summary="Issue parts to a job (or without one)",
+    )
     async def issue(
         request: Request, token: Writer, body: IssueIn, key: IdempotencyKey = None
     ) -> Response:
         return await run(request, token, body.command, body, key)
 
-    @router.post("/installs", **movement, summary="Install a part at a customer site")
+    @router.post(
+        "/installs",
+        status_code=201,
+        response_model=AppliedOut,
+        summary="Install a part at a customer site",
+    )
     async def install(
         request: Request, token: Writer, body: InstallIn, key: IdempotencyKey = None
     ) -> Response:
         return await run(request, token, body.command, body, key)
 
-    @router.post("/returns", **movement, summary="Return a part: good to stock, else quarantine")
+    @router.post(
+        "/returns",
+        status_code=201,
+        response_model=AppliedOut,
+        summary="Return a part: good to stock, else quarantine",
+    )
     async def take_back(
         request: Request, token: Writer, body: ReturnIn, key: IdempotencyKey = None
     ) -> Response:
         return await run(request, token, body.command, body, key)
 
-    @router.post("/device-swaps", **movement, summary="Swap a device at a customer site")
+    @router.post(
+        "/device-swaps",
+        status_code=201,
+        response_model=AppliedOut,
+        summary="Swap a device at a customer site",
+    )
     async def swap(
         request: Request, token: Writer, body: SwapIn, key: IdempotencyKey = None
     ) -> Response:
         return await run(request, token, body.command, body, key)
 
-    @router.post("/adjustments", **movement, summary="Correct a balance; needs the admin scope")
+    @router.post(
+        "/adjustments",
+        status_code=201,
+        response_model=AppliedOut,
+        summary="Correct a balance; needs the admin scope",
+    )
     async def adjust(
         request: Request, token: Admin, body: AdjustmentIn, key: IdempotencyKey = None
     ) -> Response:
         return await run(request, token, body.command, body, key)
 
-    @router.post("/transfers", **movement, summary="Ship a transfer between two locations")
+    @router.post(
+        "/transfers",
+        status_code=201,
+        response_model=AppliedOut,
+        summary="Ship a transfer between two locations",
+    )
     async def ship(
         request: Request, token: Writer, body: TransferIn, key: IdempotencyKey = None
     ) -> Response:
@@ -559,7 +587,7 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
     async def receive_transfer(
         request: Request,
         token: Writer,
-        transfer_id: TransferId,
+        transfer_id: DocumentId,
         body: TransferReceiptIn,
         key: IdempotencyKey = None,
     ) -> Response:
@@ -575,14 +603,19 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
         summary="Cancel a transfer in transit: what was shipped is back on hand at the origin",
     )
     async def cancel_transfer(
-        request: Request, token: Writer, transfer_id: TransferId, key: IdempotencyKey = None
+        request: Request, token: Writer, transfer_id: DocumentId, key: IdempotencyKey = None
     ) -> Response:
         def command(origin: Origin) -> Command:
             return CancelTransfer(transfer_id, origin)
 
         return await run(request, token, command, None, key, HTTPStatus.OK)
 
-    @router.post("/counts", **movement, summary="Open a cycle count at a location")
+    @router.post(
+        "/counts",
+        status_code=201,
+        response_model=AppliedOut,
+        summary="Open a cycle count at a location",
+    )
     async def open_count(
         request: Request, token: Writer, body: CountIn, key: IdempotencyKey = None
     ) -> Response:
@@ -596,7 +629,7 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
     async def record_count(
         request: Request,
         token: Writer,
-        count_id: CountId,
+        count_id: DocumentId,
         body: CountLineIn,
         key: IdempotencyKey = None,
     ) -> Response:
@@ -613,7 +646,7 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
         summary="Close a count: variances become count adjustments",
     )
     async def close_count(
-        request: Request, token: Writer, count_id: CountId, key: IdempotencyKey = None
+        request: Request, token: Writer, count_id: DocumentId, key: IdempotencyKey = None
     ) -> Response:
         def command(origin: Origin) -> Command:
             return CloseCount(count_id, origin)
@@ -626,14 +659,19 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
         summary="Cancel an open count: nothing is adjusted",
     )
     async def cancel_count(
-        request: Request, token: Writer, count_id: CountId, key: IdempotencyKey = None
+        request: Request, token: Writer, count_id: DocumentId, key: IdempotencyKey = None
     ) -> Response:
         def command(origin: Origin) -> Command:
             return CancelCount(count_id, origin)
 
         return await run(request, token, command, None, key, HTTPStatus.OK)
 
-    @router.post("/reservations", **movement, summary="Reserve stock for a scheduled job")
+    @router.post(
+        "/reservations",
+        status_code=201,
+        response_model=AppliedOut,
+        summary="Reserve stock for a scheduled job",
+    )
     async def reserve(
         request: Request, token: Writer, body: ReservationIn, key: IdempotencyKey = None
     ) -> Response:
@@ -647,7 +685,7 @@ def commands_router(new_uow: UnitOfWorkFactory) -> APIRouter:
     async def release(
         request: Request,
         token: Writer,
-        reservation_id: ReservationId,
+        reservation_id: DocumentId,
         key: IdempotencyKey = None,
     ) -> Response:
         def command(origin: Origin) -> Command:

@@ -3,47 +3,42 @@ whereabouts and history, a SKU's movements, transfers, reservations and counts.
 
 Every route needs the ``read`` scope. A request reads one consistent snapshot (a read-only
 REPEATABLE READ transaction), so a page never mixes states from before and after a
-movement. Lists are keyset-paginated: ``limit`` (default 50, max 500) and the opaque
-``next_cursor`` of the previous page. Filters are a closed set per route: an unknown query
-parameter is a 422, not silently ignored, because a misspelt filter would otherwise
-answer with everything. Errors have the shape of :class:`ErrorOut`, whatever exception
-handlers the app installs (see :class:`ShapedErrorsRoute`).
+movement. Lists, a serial's history included, are keyset-paginated (the runtime's
+:mod:`~stockwire.runtime.http.pages`), so no read is unbounded; every statement also runs
+under the database's statement timeout. Errors, unknown parameters and cursors are the
+shared HTTP layer's.
 """
 
-import base64
-import binascii
-import json
-import unicodedata
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
-from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Query
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from stockwire.contracts.stock import MovementKind
 from stockwire.contracts.vocabulary import LocationKind
 from stockwire.runtime.auth import require_scope
-from stockwire.runtime.service import ServiceRuntime
+from stockwire.runtime.http.pages import (
+    CursorPart,
+    Page,
+    PageParams,
+    decode_cursor,
+    next_cursor,
+)
+from stockwire.runtime.http.problems import error_responses, invalid, not_found
+from stockwire.runtime.http.text import storable, text
 from stockwire.stock import queries
 from stockwire.stock.domain.model import CountStatus, ReservationStatus, TransferStatus
 from stockwire.stock.queries import (
@@ -63,165 +58,10 @@ from stockwire.stock.queries import (
     balance_key,
 )
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
-MAX_CURSOR_LENGTH = 2000
 MAX_ID_LENGTH = 128
 """Longest SKU, location code, serial, job, transfer, reservation or count id we look up."""
 
-# Errors -----------------------------------------------------------------------------------
-
-
-class ProblemOut(BaseModel):
-    field: str
-    reason: str
-
-
-class ErrorOut(BaseModel):
-    """Every error answer has this shape."""
-
-    error: str = Field(description="A stable code: invalid, not_found, unauthorized, ...")
-    detail: str
-    problems: list[ProblemOut] = Field(default_factory=list)
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (401, 403, 404, 422)
-}
-
-
-class ApiError(Exception):
-    """An answer a route gives instead of its result."""
-
-    def __init__(
-        self,
-        status_code: int,
-        error: str,
-        detail: str,
-        problems: list[ProblemOut] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.body = ErrorOut(error=error, detail=detail, problems=problems or [])
-        self.headers = headers
-
-    def response(self) -> Response:
-        return JSONResponse(
-            self.body.model_dump(mode="json"), status_code=self.status_code, headers=self.headers
-        )
-
-
-def invalid(field: str, reason: str) -> ApiError:
-    return ApiError(422, "invalid", f"{field}: {reason}", [ProblemOut(field=field, reason=reason)])
-
-
-def not_found(what: str) -> ApiError:
-    return ApiError(404, "not_found", f"{what} is not known to stock")
-
-
-def _request_invalid(error: RequestValidationError) -> ApiError:
-    problems = []
-    for item in error.errors():
-        where, *path = item["loc"]
-        field = ".".join(str(part) for part in path) or str(where)
-        if item["type"] == "extra_forbidden":
-            reason = "is not a parameter of this endpoint"
-        else:
-            reason = item["msg"].removeprefix("Value error, ")
-        problems.append(ProblemOut(field=field, reason=reason))
-    detail = "; ".join(f"{p.field}: {p.reason}" for p in problems)
-    return ApiError(422, "invalid", detail, problems)
-
-
-def _http_error(error: StarletteHTTPException) -> ApiError:
-    code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
-    return ApiError(error.status_code, code, str(error.detail), headers=error.headers)
-
-
-class ShapedErrorsRoute(APIRoute):
-    """Answers this route's errors (bad parameters, auth, :class:`ApiError`) as
-    :class:`ErrorOut`, so the routers keep their error shape in any app that includes them."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def handle_shaped(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except ApiError as error:
-                return error.response()
-            except RequestValidationError as error:
-                return _request_invalid(error).response()
-            except StarletteHTTPException as error:
-                return _http_error(error).response()
-
-        return handle_shaped
-
-
-# Cursors ----------------------------------------------------------------------------------
-
-
-CursorPart = str | int | datetime
-
-
-def encode_cursor(tag: str, key: tuple[CursorPart, ...]) -> str:
-    """An opaque cursor naming the route (``tag``) and the sort key of a page's last row."""
-    parts = [tag, *(part.isoformat() if isinstance(part, datetime) else part for part in key)]
-    raw = json.dumps(parts, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, tag: str, shape: tuple[type, ...]) -> tuple[Any, ...] | None:
-    """The sort key in ``cursor``, checked against the types in ``shape``; 422 if it is not
-    a cursor this route returned."""
-    if cursor is None:
-        return None
-    try:
-        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, RecursionError):
-        parts = None
-    if not (isinstance(parts, list) and len(parts) == len(shape) + 1 and parts[0] == tag):
-        raise invalid("cursor", "is not a cursor this endpoint returned")
-    key = tuple(_cursor_part(part, kind) for part, kind in zip(parts[1:], shape, strict=True))
-    if any(part is None for part in key):
-        raise invalid("cursor", "is not a cursor this endpoint returned")
-    return key
-
-
-def _cursor_part(part: object, kind: type) -> CursorPart | None:
-    if kind is str and isinstance(part, str) and _storable(part):
-        return part
-    if kind is int and type(part) is int and 0 <= part < 2**63:
-        return part
-    if kind is datetime and isinstance(part, str):
-        try:
-            moment = datetime.fromisoformat(part)
-            return _utc(moment) if moment.tzinfo is not None else None
-        except ValueError:
-            return None
-    return None
-
-
-def _next(
-    tag: str, page: queries.Page[Any], key: Callable[[Any], tuple[CursorPart, ...]]
-) -> str | None:
-    return encode_cursor(tag, key(page.rows[-1])) if page.has_more else None
-
-
 # Parameters -------------------------------------------------------------------------------
-
-
-def _storable(value: str) -> bool:
-    """Whether PostgreSQL text can hold ``value``: no NUL, no unpaired surrogate (which a
-    JSON cursor could carry). Anything else is simply looked up."""
-    return "\x00" not in value and not any(unicodedata.category(char) == "Cs" for char in value)
-
-
-def _storable_text(value: str) -> str:
-    if not _storable(value):
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 def _utc(value: datetime) -> datetime:
@@ -231,35 +71,11 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("is out of range") from None
 
 
-Code = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH),
-    AfterValidator(_storable_text),
-]
+Code = text(MAX_ID_LENGTH)
 """A SKU, location code, region, serial or id given as a filter."""
 
 Moment = Annotated[AwareDatetime, AfterValidator(_utc)]
 """An ISO 8601 time with a time zone, e.g. 2025-06-12T08:14:05Z."""
-
-
-class Params(BaseModel):
-    """Query parameters of one route: a closed set, and a blank value means "not given"."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_means_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
-        return data
-
-
-class PageParams(Params):
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size.")
-    cursor: str | None = Field(
-        default=None, max_length=MAX_CURSOR_LENGTH, description="next_cursor of a page."
-    )
 
 
 class StockParams(PageParams):
@@ -325,7 +141,7 @@ class CountParams(PageParams):
 
 def _id(value: str, what: str) -> str:
     """A path segment naming a SKU, location, serial or count; 404 if none could have it."""
-    if not value or len(value) > MAX_ID_LENGTH or not _storable(value):
+    if not value or len(value) > MAX_ID_LENGTH or not storable(value):
         raise not_found(what)
     return value
 
@@ -437,7 +253,8 @@ class SerialNowOut(BaseModel):
 class SerialOut(BaseModel):
     serial: str
     current: SerialNowOut | None = Field(description="Null if only the ledger knows it.")
-    history: list[LegOut] = Field(description="Every leg that moved it, oldest first.")
+    history: list[LegOut] = Field(description="A page of the legs that moved it, oldest first.")
+    next_cursor: str | None = Field(description="For the next page of its history.")
 
 
 class TransferOut(BaseModel):
@@ -529,22 +346,8 @@ class CountDetailOut(BaseModel):
 # Routes -----------------------------------------------------------------------------------
 
 
-async def snapshot(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A read-only connection on one snapshot for the whole request."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    async with runtime.engine.connect() as conn:
-        await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        yield conn
-
-
-Snapshot = Annotated[AsyncConnection, Depends(snapshot)]
-
-router = APIRouter(
-    tags=["stock queries"],
-    dependencies=[Depends(require_scope("read"))],
-    responses=ERRORS,
-    route_class=ShapedErrorsRoute,
-)
+def _leg_key(leg: LegRow) -> tuple[CursorPart, ...]:
+    return (leg.recorded_at, leg.id)
 
 
 def _balance_filter(params: StockParams, **filters: Any) -> BalanceFilter:
@@ -560,169 +363,190 @@ def _balance_cursor(params: StockParams, tag: str) -> tuple[str, ...] | None:
     )
 
 
-def _balance_next(params: StockParams, tag: str, page: queries.Page[BalanceRow]) -> str | None:
+def _balance_next(params: StockParams, tag: str, page: Page[BalanceRow]) -> str | None:
     by_lot = params.detail == "lots"
-    return _next(f"{tag}:lots" if by_lot else tag, page, lambda row: balance_key(row, by_lot))
+    return next_cursor(f"{tag}:lots" if by_lot else tag, page, lambda row: balance_key(row, by_lot))
 
 
-@router.get("/balances", summary="Balances per SKU x location, filtered")
-async def find_balances(params: Annotated[BalanceParams, Query()], conn: Snapshot) -> BalancePage:
-    """Current balances, summed over lots and serials (or per lot / serial with
-    ``detail=lots``), sorted by location then SKU. ``region`` and ``kind`` filter on the
-    catalog's copy of the location, e.g. ``?kind=technician_van&region=north`` for every
-    van of a region."""
-    query = _balance_filter(
-        params, sku=params.sku, location=params.location, region=params.region, kind=params.kind
-    )
-    after = _balance_cursor(params, "balances")
-    page = await queries.find_balances(conn, query, after=after, limit=params.limit)
-    return BalancePage(
-        balances=[BalanceOut.of(row) for row in page.rows],
-        next_cursor=_balance_next(params, "balances", page),
-    )
+def queries_router(engine: AsyncEngine) -> APIRouter:
+    """The read routes, each on one read-only snapshot of ``engine``'s database."""
 
+    async def snapshot() -> AsyncIterator[AsyncConnection]:
+        async with engine.connect() as conn:
+            await conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            yield conn
 
-@router.get("/balances/as-of", summary="Balances as they stood at a past time")
-async def balances_as_of(params: Annotated[AsOfParams, Query()], conn: Snapshot) -> AsOfPage:
-    """The sum of the ledger legs recorded up to ``at`` (inclusive). Name a ``sku``, a
-    ``location`` or both: the answer is computed from the ledger, not stored."""
-    if params.sku is None and params.location is None:
-        raise invalid("sku", "give sku or location (or both) to bound the ledger read")
-    query = _balance_filter(params, sku=params.sku, location=params.location)
-    after = _balance_cursor(params, "as-of")
-    page = await queries.balances_as_of(conn, params.at, query, after=after, limit=params.limit)
-    return AsOfPage(
-        at=params.at,
-        balances=[BalanceOut.of(row) for row in page.rows],
-        next_cursor=_balance_next(params, "as-of", page),
+    Snapshot = Annotated[AsyncConnection, Depends(snapshot)]
+    router = APIRouter(
+        tags=["stock queries"],
+        dependencies=[Depends(require_scope("read"))],
+        responses=error_responses(401, 403, 404, 422),
     )
 
+    @router.get("/balances", summary="Balances per SKU x location, filtered")
+    async def find_balances(
+        params: Annotated[BalanceParams, Query()], conn: Snapshot
+    ) -> BalancePage:
+        """Current balances, summed over lots and serials (or per lot / serial with
+        ``detail=lots``), sorted by location then SKU. ``region`` and ``kind`` filter on the
+        catalog's copy of the location, e.g. ``?kind=technician_van&region=north`` for every
+        van of a region."""
+        query = _balance_filter(
+            params, sku=params.sku, location=params.location, region=params.region, kind=params.kind
+        )
+        after = _balance_cursor(params, "balances")
+        page = await queries.find_balances(conn, query, after=after, limit=params.limit)
+        return BalancePage(
+            balances=[BalanceOut.of(row) for row in page.rows],
+            next_cursor=_balance_next(params, "balances", page),
+        )
 
-@router.get("/vans/{code}/stock", summary="What a technician van holds")
-async def van_stock(
-    code: str, params: Annotated[StockParams, Query()], conn: Snapshot
-) -> VanStockOut:
-    """The van's balances, by SKU (or by lot / serial with ``detail=lots``). 404 if the
-    catalog has not told stock about the location, 422 if it is not a technician van."""
-    van = await queries.get_location(conn, _id(code, f"location {code!r}"))
-    if van is None:
-        raise not_found(f"location {code!r}")
-    if van.kind != LocationKind.TECHNICIAN_VAN:
-        raise invalid("code", f"location {code!r} is a {van.kind}, not a technician_van")
-    query = _balance_filter(params, location=van.code)
-    after = _balance_cursor(params, "van")
-    page = await queries.find_balances(conn, query, after=after, limit=params.limit)
-    return VanStockOut(
-        van=LocationOut.of(van),
-        balances=[BalanceOut.of(row) for row in page.rows],
-        next_cursor=_balance_next(params, "van", page),
-    )
+    @router.get("/balances/as-of", summary="Balances as they stood at a past time")
+    async def balances_as_of(params: Annotated[AsOfParams, Query()], conn: Snapshot) -> AsOfPage:
+        """The sum of the ledger legs recorded up to ``at`` (inclusive). Name a ``sku``, a
+        ``location`` or both: the answer is computed from the ledger, not stored."""
+        if params.sku is None and params.location is None:
+            raise invalid("sku", "give sku or location (or both) to bound the ledger read")
+        query = _balance_filter(params, sku=params.sku, location=params.location)
+        after = _balance_cursor(params, "as-of")
+        page = await queries.balances_as_of(conn, params.at, query, after=after, limit=params.limit)
+        return AsOfPage(
+            at=params.at,
+            balances=[BalanceOut.of(row) for row in page.rows],
+            next_cursor=_balance_next(params, "as-of", page),
+        )
 
+    @router.get("/vans/{code}/stock", summary="What a technician van holds")
+    async def van_stock(
+        code: str, params: Annotated[StockParams, Query()], conn: Snapshot
+    ) -> VanStockOut:
+        """The van's balances, by SKU (or by lot / serial with ``detail=lots``). 404 if the
+        catalog has not told stock about the location, 422 if it is not a technician van."""
+        van = await queries.get_location(conn, _id(code, f"location {code!r}"))
+        if van is None:
+            raise not_found(f"location {code!r}")
+        if van.kind != LocationKind.TECHNICIAN_VAN:
+            raise invalid("code", f"location {code!r} is a {van.kind}, not a technician_van")
+        query = _balance_filter(params, location=van.code)
+        after = _balance_cursor(params, "van")
+        page = await queries.find_balances(conn, query, after=after, limit=params.limit)
+        return VanStockOut(
+            van=LocationOut.of(van),
+            balances=[BalanceOut.of(row) for row in page.rows],
+            next_cursor=_balance_next(params, "van", page),
+        )
 
-@router.get("/serials/{serial:path}", summary="Where a serial is, and every move it made")
-async def find_serial(serial: str, _: Annotated[Params, Query()], conn: Snapshot) -> SerialOut:
-    """The serial's current SKU, location, state and job, and its ledger legs in order.
-    Serials may contain '/'; send them percent-encoded or as they are."""
-    serial = _id(serial, f"serial {serial!r}")
-    current = await queries.get_serial(conn, serial)
-    history = await queries.serial_history(conn, serial)
-    if current is None and not history:
-        raise not_found(f"serial {serial!r}")
-    return SerialOut(
-        serial=serial,
-        current=SerialNowOut.of(current) if current else None,
-        history=[LegOut.of(leg) for leg in history],
-    )
+    @router.get("/serials/{serial:path}", summary="Where a serial is, and every move it made")
+    async def find_serial(
+        serial: str, params: Annotated[PageParams, Query()], conn: Snapshot
+    ) -> SerialOut:
+        """The serial's current SKU, location, state and job, and a page of its ledger legs,
+        oldest first. Serials may contain '/'; send them percent-encoded or as they are."""
+        serial = _id(serial, f"serial {serial!r}")
+        current = await queries.get_serial(conn, serial)
+        after = decode_cursor(params.cursor, "serial-history", (datetime, int))
+        history = await queries.serial_history(conn, serial, after=after, limit=params.limit)
+        if current is None and not history.rows and after is None:
+            raise not_found(f"serial {serial!r}")
+        return SerialOut(
+            serial=serial,
+            current=SerialNowOut.of(current) if current else None,
+            history=[LegOut.of(leg) for leg in history.rows],
+            next_cursor=next_cursor("serial-history", history, _leg_key),
+        )
 
+    @router.get("/skus/{sku}/movements", summary="A SKU's ledger legs, newest first")
+    async def sku_movements(
+        sku: str, params: Annotated[MovementParams, Query()], conn: Snapshot
+    ) -> MovementPage:
+        """One entry per ledger leg (a transfer shipment is two legs: out of the source and in
+        transit to the destination); ``movement_id`` groups the legs of one movement. Filters:
+        ``location``, ``kind``, ``job_id``, ``from`` (inclusive) and ``to`` (exclusive)."""
+        sku = _id(sku, f"SKU {sku!r}")
+        query = MovementFilter(
+            location=params.location,
+            kind=params.kind,
+            job_id=params.job_id,
+            recorded_from=params.recorded_from,
+            recorded_to=params.recorded_to,
+        )
+        after = decode_cursor(params.cursor, "movements", (datetime, int))
+        page = await queries.find_movements(conn, sku, query, after=after, limit=params.limit)
+        if not page.rows and after is None and not await queries.sku_known(conn, sku):
+            raise not_found(f"SKU {sku!r}")
+        return MovementPage(
+            sku=sku,
+            movements=[LegOut.of(leg) for leg in page.rows],
+            next_cursor=next_cursor("movements", page, _leg_key),
+        )
 
-@router.get("/skus/{sku}/movements", summary="A SKU's ledger legs, newest first")
-async def sku_movements(
-    sku: str, params: Annotated[MovementParams, Query()], conn: Snapshot
-) -> MovementPage:
-    """One entry per ledger leg (a transfer shipment is two legs: out of the source and in
-    transit to the destination); ``movement_id`` groups the legs of one movement. Filters:
-    ``location``, ``kind``, ``job_id``, ``from`` (inclusive) and ``to`` (exclusive)."""
-    sku = _id(sku, f"SKU {sku!r}")
-    query = MovementFilter(
-        location=params.location,
-        kind=params.kind,
-        job_id=params.job_id,
-        recorded_from=params.recorded_from,
-        recorded_to=params.recorded_to,
-    )
-    after = decode_cursor(params.cursor, "movements", (datetime, int))
-    page = await queries.find_movements(conn, sku, query, after=after, limit=params.limit)
-    if not page.rows and after is None and not await queries.sku_known(conn, sku):
-        raise not_found(f"SKU {sku!r}")
-    return MovementPage(
-        sku=sku,
-        movements=[LegOut.of(leg) for leg in page.rows],
-        next_cursor=_next("movements", page, lambda leg: (leg.recorded_at, leg.id)),
-    )
+    @router.get("/transfers", summary="Transfers, oldest shipment first")
+    async def find_transfers(
+        params: Annotated[TransferParams, Query()], conn: Snapshot
+    ) -> TransferPage:
+        """``?status=in_transit`` lists the open ones, longest in transit first."""
+        query = TransferFilter(
+            status=params.status,
+            sku=params.sku,
+            from_location=params.from_location,
+            to_location=params.to_location,
+        )
+        after = decode_cursor(params.cursor, "transfers", (datetime, str))
+        page = await queries.find_transfers(conn, query, after=after, limit=params.limit)
+        return TransferPage(
+            transfers=[TransferOut.of(row) for row in page.rows],
+            next_cursor=next_cursor(
+                "transfers", page, lambda row: (row.shipped_at, row.transfer_id)
+            ),
+        )
 
+    @router.get("/reservations", summary="Reservations for jobs, oldest first")
+    async def find_reservations(
+        params: Annotated[ReservationParams, Query()], conn: Snapshot
+    ) -> ReservationPage:
+        query = ReservationFilter(
+            job_id=params.job_id, status=params.status, sku=params.sku, location=params.location
+        )
+        after = decode_cursor(params.cursor, "reservations", (datetime, str))
+        page = await queries.find_reservations(conn, query, after=after, limit=params.limit)
+        return ReservationPage(
+            reservations=[ReservationOut.of(row) for row in page.rows],
+            next_cursor=next_cursor(
+                "reservations", page, lambda row: (row.created_at, row.reservation_id)
+            ),
+        )
 
-@router.get("/transfers", summary="Transfers, oldest shipment first")
-async def find_transfers(
-    params: Annotated[TransferParams, Query()], conn: Snapshot
-) -> TransferPage:
-    """``?status=in_transit`` lists the open ones, longest in transit first."""
-    query = TransferFilter(
-        status=params.status,
-        sku=params.sku,
-        from_location=params.from_location,
-        to_location=params.to_location,
-    )
-    after = decode_cursor(params.cursor, "transfers", (datetime, str))
-    page = await queries.find_transfers(conn, query, after=after, limit=params.limit)
-    return TransferPage(
-        transfers=[TransferOut.of(row) for row in page.rows],
-        next_cursor=_next("transfers", page, lambda row: (row.shipped_at, row.transfer_id)),
-    )
+    @router.get("/counts", summary="Cycle counts with their accuracy, newest first")
+    async def find_counts(params: Annotated[CountParams, Query()], conn: Snapshot) -> CountPage:
+        query = CountFilter(location=params.location, status=params.status)
+        after = decode_cursor(params.cursor, "counts", (datetime, str))
+        page = await queries.find_counts(conn, query, after=after, limit=params.limit)
+        return CountPage(
+            counts=[CountOut.of(row) for row in page.rows],
+            next_cursor=next_cursor("counts", page, lambda row: (row.opened_at, row.count_id)),
+        )
 
+    @router.get("/counts/{count_id}", summary="One count and its lines")
+    async def get_count(
+        count_id: str, params: Annotated[PageParams, Query()], conn: Snapshot
+    ) -> CountDetailOut:
+        """The count and a page of its lines. While a blind count is open, no expected
+        quantity (nor variance, matches or accuracy) is shown; an open count that is not
+        blind shows the balance at its location now; a closed one what it expected at close."""
+        count = await queries.get_count(conn, _id(count_id, f"count {count_id!r}"))
+        if count is None:
+            raise not_found(f"count {count_id!r}")
+        after = decode_cursor(params.cursor, "count-lines", (str, str, str))
+        page = await queries.find_count_lines(conn, count, after=after, limit=params.limit)
+        return CountDetailOut(
+            count=CountOut.of(count),
+            expected_hidden=count.hides_expected,
+            lines=[CountLineOut.of(row) for row in page.rows],
+            next_cursor=next_cursor(
+                "count-lines", page, lambda row: (row.sku, row.lot or "", row.serial or "")
+            ),
+        )
 
-@router.get("/reservations", summary="Reservations for jobs, oldest first")
-async def find_reservations(
-    params: Annotated[ReservationParams, Query()], conn: Snapshot
-) -> ReservationPage:
-    query = ReservationFilter(
-        job_id=params.job_id, status=params.status, sku=params.sku, location=params.location
-    )
-    after = decode_cursor(params.cursor, "reservations", (datetime, str))
-    page = await queries.find_reservations(conn, query, after=after, limit=params.limit)
-    return ReservationPage(
-        reservations=[ReservationOut.of(row) for row in page.rows],
-        next_cursor=_next("reservations", page, lambda row: (row.created_at, row.reservation_id)),
-    )
-
-
-@router.get("/counts", summary="Cycle counts with their accuracy, newest first")
-async def find_counts(params: Annotated[CountParams, Query()], conn: Snapshot) -> CountPage:
-    query = CountFilter(location=params.location, status=params.status)
-    after = decode_cursor(params.cursor, "counts", (datetime, str))
-    page = await queries.find_counts(conn, query, after=after, limit=params.limit)
-    return CountPage(
-        counts=[CountOut.of(row) for row in page.rows],
-        next_cursor=_next("counts", page, lambda row: (row.opened_at, row.count_id)),
-    )
-
-
-@router.get("/counts/{count_id}", summary="One count and its lines")
-async def get_count(
-    count_id: str, params: Annotated[PageParams, Query()], conn: Snapshot
-) -> CountDetailOut:
-    """The count and a page of its lines. While a blind count is open, no expected
-    quantity (nor variance, matches or accuracy) is shown; an open count that is not
-    blind shows the balance at its location now; a closed one what it expected at close."""
-    count = await queries.get_count(conn, _id(count_id, f"count {count_id!r}"))
-    if count is None:
-        raise not_found(f"count {count_id!r}")
-    after = decode_cursor(params.cursor, "count-lines", (str, str, str))
-    page = await queries.find_count_lines(conn, count, after=after, limit=params.limit)
-    return CountDetailOut(
-        count=CountOut.of(count),
-        expected_hidden=count.hides_expected,
-        lines=[CountLineOut.of(row) for row in page.rows],
-        next_cursor=_next(
-            "count-lines", page, lambda row: (row.sku, row.lot or "", row.serial or "")
-        ),
-    )
+    return router

@@ -1,22 +1,21 @@
-"""Wires stock once: runtime (database, broker, outbox relay), consumers, units of work,
-the purge of expired Idempotency-Key answers and the HTTP app (commands, queries and the
-FSM webhook)."""
-
-from functools import partial
+"""Wires stock once: runtime (database, broker, outbox relay), consumers (and the catalog
+copy's), units of work, the kept Idempotency-Key answers and the HTTP app (commands,
+queries and the FSM webhook)."""
 
 from fastapi import FastAPI
 
 from stockwire.contracts.topics import STOCK_ALERTS, STOCK_LEVELS, STOCK_MOVEMENTS
 from stockwire.runtime.http.app import create_app
+from stockwire.runtime.http.idempotency import keep_answers
 from stockwire.runtime.service import ServiceRuntime, build_runtime
-from stockwire.stock import api_queries, webhook
 from stockwire.stock.api_commands import commands_router
+from stockwire.stock.api_queries import queries_router
 from stockwire.stock.consumers import register_consumers
 from stockwire.stock.domain.model import Policy
-from stockwire.stock.request_retention import purge_requests_periodically
 from stockwire.stock.settings import StockSettings
-from stockwire.stock.tables import MESSAGING
+from stockwire.stock.tables import IDEMPOTENCY_KEYS, MESSAGING
 from stockwire.stock.unit_of_work import StockUnitOfWork
+from stockwire.stock.webhook import MAX_BODY_BYTES, PATH, fsm_webhook_router
 
 SERVICE = "stock"
 
@@ -39,9 +38,7 @@ def bootstrap(settings: StockSettings, *, consumers: bool = True) -> tuple[FastA
     policy = policy_of(settings)
     if consumers:
         register_consumers(runtime, settings, policy)
-    runtime.run_in_background(
-        "request-retention", partial(purge_requests_periodically, runtime.engine, settings)
-    )
+    keys = keep_answers(runtime, IDEMPOTENCY_KEYS)
 
     def new_uow() -> StockUnitOfWork:
         return StockUnitOfWork(runtime.sessions, runtime.outbox, policy)
@@ -52,5 +49,10 @@ def bootstrap(settings: StockSettings, *, consumers: bool = True) -> tuple[FastA
         description="Balances per SKU x location, the movement ledger, transfers, cycle counts "
         f"and reservations. Every change is published on {STOCK_MOVEMENTS.name}, "
         f"{STOCK_LEVELS.name} and {STOCK_ALERTS.name}.",
-        routers=[commands_router(new_uow), api_queries.router, webhook.router],
+        routers=[
+            commands_router(new_uow, keys),
+            queries_router(runtime.engine),
+            fsm_webhook_router(runtime, settings),
+        ],
+        body_limits={f"/api/v1{PATH}": MAX_BODY_BYTES},
     ), runtime

@@ -1,27 +1,27 @@
 """Kafka entry points: each message becomes a command; a batch becomes one transaction.
 
-FSM job events, scans and goods receipts go to the book; the catalog's compacted topics
-keep stock's read copy of items and locations. The runtime's :class:`Consumer` does the
-rest: dead letters for what cannot be read, the inbox (a redelivered event changes
-nothing), and the offset commit after the transaction.
+FSM job events, scans and goods receipts go to the book; the runtime's catalog copy
+consumers (``stock-catalog-items``, ``stock-catalog-locations``) keep stock's read copy of
+items and locations. The runtime's :class:`Consumer` does the rest: dead letters for what
+cannot be read, the inbox (a redelivered event changes nothing), and the offset commit
+after the transaction.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockwire.contracts import catalog, fsm, receipts, scans
+from stockwire.contracts import fsm, receipts, scans
 from stockwire.contracts.base import Event
 from stockwire.contracts.envelope import Envelope
 from stockwire.contracts.topics import (
-    CATALOG_ITEMS,
-    CATALOG_LOCATIONS,
     FSM_JOB_EVENTS,
     GOODS_RECEIPTS,
     SCANS,
     TopicSpec,
     by_name,
 )
+from stockwire.runtime.catalog_copy import CatalogCopy, register_catalog_copy
 from stockwire.runtime.consumer import Consumer, Handle, Received
 from stockwire.runtime.service import ServiceRuntime
 from stockwire.stock import handlers
@@ -30,9 +30,7 @@ from stockwire.stock.domain.commands import (
     CompleteJob,
     InstallPart,
     IssueParts,
-    ItemCopy,
     Line,
-    LocationCopy,
     Origin,
     ReceiptLine,
     ReceiveGoods,
@@ -42,16 +40,11 @@ from stockwire.stock.domain.commands import (
 )
 from stockwire.stock.domain.model import ONE, Policy
 from stockwire.stock.settings import StockSettings
+from stockwire.stock.tables import CATALOG_COPY
 from stockwire.stock.unit_of_work import StockUnitOfWork
 
 MOVEMENTS_CONSUMER = "stock-movements"
 """The consumer group (and inbox name) applying every topic whose events move stock."""
-
-CATALOG_CONSUMERS = {
-    CATALOG_ITEMS.name: "stock-catalog-items",
-    CATALOG_LOCATIONS.name: "stock-catalog-locations",
-}
-"""Consumer group (and inbox name) per catalog topic stock keeps a copy of."""
 
 
 def _origin(envelope: Envelope, who: str | None = None) -> Origin:
@@ -168,35 +161,6 @@ def _book_handle(runtime: ServiceRuntime, policy: Policy) -> Handle:
     return handle
 
 
-def _copy_handle(
-    runtime: ServiceRuntime,
-    policy: Policy,
-    copy: Callable[[list[Received], StockUnitOfWork], Awaitable[None]],
-) -> Handle:
-    async def handle(session: AsyncSession, batch: list[Received]) -> None:
-        await copy(batch, StockUnitOfWork.within(session, runtime.outbox, policy))
-
-    return handle
-
-
-async def _copy_items(batch: list[Received], uow: StockUnitOfWork) -> None:
-    copies = [
-        ItemCopy(p.sku, p.tracking_mode, p.unit, p.status, p.version)
-        for r in batch
-        if isinstance(p := r.payload, catalog.CatalogItemUpserted)
-    ]
-    await handlers.copy_catalog_items(copies, uow)
-
-
-async def _copy_locations(batch: list[Received], uow: StockUnitOfWork) -> None:
-    copies = [
-        LocationCopy(p.code, p.kind, p.region, p.parent_code, p.active, p.version)
-        for r in batch
-        if isinstance(p := r.payload, catalog.LocationUpserted)
-    ]
-    await handlers.copy_catalog_locations(copies, uow)
-
-
 def register_consumers(
     runtime: ServiceRuntime, settings: StockSettings, policy: Policy
 ) -> list[Consumer]:
@@ -222,8 +186,4 @@ def register_consumers(
         _book_handle(runtime, policy),
         settings.stock_consumer_members,
     )
-    copies = [
-        consumer([spec], CATALOG_CONSUMERS[spec.name], _copy_handle(runtime, policy, copy), 1)
-        for spec, copy in ((CATALOG_ITEMS, _copy_items), (CATALOG_LOCATIONS, _copy_locations))
-    ]
-    return [movements, *copies]
+    return [movements, *register_catalog_copy(runtime, CatalogCopy(CATALOG_COPY))]

@@ -12,11 +12,11 @@ import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockwire.runtime.http.pages import Page, after_key, page_of
 from stockwire.stock.domain.cycle_counts import hides_expected
 from stockwire.stock.domain.model import CountStatus
 from stockwire.stock.tables import (
@@ -31,18 +31,6 @@ from stockwire.stock.tables import (
     serials,
     transfers,
 )
-
-R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class Page(Generic[R]):
-    rows: list[R]
-    has_more: bool
-
-
-def _page(rows: list[R], limit: int) -> Page[R]:
-    return Page(rows=rows[:limit], has_more=len(rows) > limit)
 
 
 def _tracked(value: str) -> str | None:
@@ -199,7 +187,7 @@ async def _balances(
         )
         for row in result
     ]
-    return _page(rows, limit)
+    return page_of(rows, limit)
 
 
 # Locations --------------------------------------------------------------------------------
@@ -312,7 +300,7 @@ async def find_movements(
         .order_by(*(column.desc() for column in order))
         .limit(limit + 1)
     )
-    return _page(_legs(result), limit)
+    return page_of(_legs(result), limit)
 
 
 async def sku_known(conn: AsyncConnection, sku: str) -> bool:
@@ -359,14 +347,15 @@ async def get_serial(conn: AsyncConnection, serial: str) -> SerialRow | None:
     return SerialRow(**fields)
 
 
-async def serial_history(conn: AsyncConnection, serial: str) -> list[LegRow]:
-    """Every ledger leg that moved ``serial``, oldest first."""
-    result = await conn.execute(
-        sa.select(*_columns(ledger, LegRow))
-        .where(ledger.c.serial == serial)
-        .order_by(ledger.c.recorded_at, ledger.c.id)
-    )
-    return _legs(result)
+async def serial_history(
+    conn: AsyncConnection, serial: str, *, after: tuple[datetime, int] | None, limit: int
+) -> Page[LegRow]:
+    """The ledger legs that moved ``serial``, oldest first (by recorded time, then ledger
+    order), a page at a time: a serial moved for years has a long history."""
+    statement = sa.select(*_columns(ledger, LegRow)).where(ledger.c.serial == serial)
+    order = [ledger.c.recorded_at, ledger.c.id]
+    result = await conn.execute(after_key(statement, order, after, limit))
+    return page_of(_legs(result), limit)
 
 
 # Transfers and reservations ---------------------------------------------------------------
@@ -425,7 +414,7 @@ async def find_transfers(
         fields["lot"] = _tracked(fields["lot"])
         fields["serials"] = list(fields["serials"] or [])
         rows.append(TransferRow(**fields))
-    return _page(rows, limit)
+    return page_of(rows, limit)
 
 
 @dataclass(frozen=True)
@@ -480,7 +469,7 @@ async def find_reservations(
         .order_by(*order)
         .limit(limit + 1)
     )
-    return _page([ReservationRow(**row._mapping) for row in result], limit)
+    return page_of([ReservationRow(**row._mapping) for row in result], limit)
 
 
 # Counts -----------------------------------------------------------------------------------
@@ -539,7 +528,7 @@ async def find_counts(
         .order_by(*(column.desc() for column in order))
         .limit(limit + 1)
     )
-    return _page([_count(row) for row in result], limit)
+    return page_of([_count(row) for row in result], limit)
 
 
 async def get_count(conn: AsyncConnection, count_id: str) -> CountRow | None:
@@ -613,4 +602,4 @@ async def find_count_lines(
         )
         for row in result
     ]
-    return _page(rows, limit)
+    return page_of(rows, limit)

@@ -32,18 +32,6 @@ class StockSettings(Settings):
         "applies its own partitions in order, so one batch is applied while another waits "
         "on PostgreSQL.",
     )
-    stock_request_retention_hours: float = Field(
-        default=24.0,
-        ge=1,
-        description="How long an HTTP command's answer is kept for its Idempotency-Key. "
-        "Clients retry within minutes; a day also covers a script rerun the next morning. "
-        "After it, the same key is a new request, so never shorter than clients retry.",
-    )
-    stock_request_purge_interval_s: float = Field(
-        default=3600.0,
-        gt=0,
-        description="How often expired Idempotency-Key answers are purged (and once at start).",
-    )
     fsm_webhook_secret: SecretStr | None = Field(
         default=None,
         min_length=16,

@@ -13,8 +13,10 @@ change together, and two instances cannot deadlock.
 """
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import UUID
 
+from stockwire.runtime.catalog_copy import define_catalog_copy
+from stockwire.runtime.http.idempotency import define_idempotency_keys
 from stockwire.runtime.tables import define_messaging_tables
 
 metadata = sa.MetaData()
@@ -29,31 +31,15 @@ def _now() -> sa.Column[object]:
     )
 
 
-catalog_items = sa.Table(
-    "catalog_items",
-    metadata,
-    sa.Column("sku", sa.Text, primary_key=True),
-    sa.Column("tracking_mode", sa.Text, nullable=False),
-    sa.Column("unit", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    _now(),
-)
-"""Read copy of catalog.items.v1: only what stock's rules need."""
-
-catalog_locations = sa.Table(
-    "catalog_locations",
-    metadata,
-    sa.Column("code", sa.Text, primary_key=True),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("region", sa.Text, nullable=False),
-    sa.Column("parent_code", sa.Text, nullable=True),
-    sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    _now(),
-    sa.Index("catalog_locations_parent", "parent_code"),
-)
+CATALOG_COPY = define_catalog_copy(metadata)
+catalog_items = CATALOG_COPY.items
+"""Read copy of catalog.items.v1 (the runtime's :mod:`~stockwire.runtime.catalog_copy`)."""
+catalog_locations = CATALOG_COPY.locations
 """Read copy of catalog.locations.v1."""
+
+IDEMPOTENCY_KEYS = define_idempotency_keys(metadata)
+"""HTTP commands' answers by client and Idempotency-Key (the runtime's
+:mod:`~stockwire.runtime.http.idempotency`)."""
 
 balances = sa.Table(
     "balances",
@@ -219,18 +205,3 @@ count_lines = sa.Table(
     sa.Column("expected", QUANTITY, nullable=True),
 )
 """What was counted; ``expected`` is filled in from the balance when the count closes."""
-
-command_requests = sa.Table(
-    "command_requests",
-    metadata,
-    sa.Column("request_id", sa.Text, primary_key=True),
-    sa.Column("fingerprint", sa.Text, nullable=False),
-    sa.Column("status_code", sa.SmallInteger, nullable=True),
-    sa.Column("body", JSONB, nullable=True),
-    sa.Column(
-        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    ),
-    sa.Index("command_requests_created_at", "created_at"),
-)
-"""HTTP commands by client request id (Idempotency-Key), with the answer they got: a
-retried request is answered the same without being applied again."""

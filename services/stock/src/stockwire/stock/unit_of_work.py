@@ -28,6 +28,7 @@ from stockwire.contracts.stock import (
     StockMovementRejected,
 )
 from stockwire.runtime.outbox import OutboxWriter
+from stockwire.runtime.transient import commit
 from stockwire.stock.domain.book import StockBook
 from stockwire.stock.domain.events import Alert, Movement, Rejection
 from stockwire.stock.domain.model import Policy
@@ -217,4 +218,4 @@ class StockUnitOfWork:
         await self._outbox.insert(self.session, rows)
         self._books = []
         if self._given is None:
-            await self.session.commit()
+            await commit(self.session)

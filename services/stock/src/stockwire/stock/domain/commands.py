@@ -2,7 +2,6 @@
 become these commands, so each rule is written once, whichever entry point sent it."""
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -241,41 +240,3 @@ Command = (
     | ReleaseReservation
     | CompleteJob
 )
-
-
-@dataclass(frozen=True)
-class ItemCopy:
-    """An equipment model as the catalog published it: what stock keeps of it."""
-
-    sku: str
-    tracking_mode: str
-    unit: str
-    status: str
-    version: int
-
-
-@dataclass(frozen=True)
-class LocationCopy:
-    code: str
-    kind: str
-    region: str
-    parent_code: str | None
-    active: bool
-    version: int
-
-
-def latest_items(copies: Iterable[ItemCopy]) -> list[ItemCopy]:
-    """One copy per SKU, the highest version, whatever order they arrived in."""
-    newest: dict[str, ItemCopy] = {}
-    for copy in copies:
-        if copy.sku not in newest or newest[copy.sku].version < copy.version:
-            newest[copy.sku] = copy
-    return [newest[sku] for sku in sorted(newest)]
-
-
-def latest_locations(copies: Iterable[LocationCopy]) -> list[LocationCopy]:
-    newest: dict[str, LocationCopy] = {}
-    for copy in copies:
-        if copy.code not in newest or newest[copy.code].version < copy.version:
-            newest[copy.code] = copy
-    return [newest[code] for code in sorted(newest)]

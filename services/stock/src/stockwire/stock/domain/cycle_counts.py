@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKind, RejectionReason
+from stockwire.runtime.domain_errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.checks import catalog_item, serials_fit, sku_of
 from stockwire.stock.domain.commands import CancelCount, CloseCount, Line, OpenCount, RecordCount
 from stockwire.stock.domain.draft import Draft, Refused, lot_label
-from stockwire.stock.domain.errors import Conflict, Invalid, NotFound
 from stockwire.stock.domain.limits import MAX_LEVEL, pieces
 from stockwire.stock.domain.lots import lot_of
 from stockwire.stock.domain.model import (

@@ -5,10 +5,10 @@ from dataclasses import replace
 from decimal import Decimal
 
 from stockwire.contracts.vocabulary import MovementKind
+from stockwire.runtime.domain_errors import Conflict, NotFound
 from stockwire.stock.domain.checks import active_location, catalog_item
 from stockwire.stock.domain.commands import CompleteJob, ReleaseReservation, Reserve
 from stockwire.stock.domain.draft import Draft
-from stockwire.stock.domain.errors import Conflict, NotFound
 from stockwire.stock.domain.model import (
     NOT_TRACKED,
     ZERO,

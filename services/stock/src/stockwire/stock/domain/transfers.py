@@ -7,10 +7,10 @@ from dataclasses import replace
 from decimal import Decimal
 
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKind, RejectionReason
+from stockwire.runtime.domain_errors import Conflict, NotFound
 from stockwire.stock.domain.checks import active_location, catalog_item, in_stock_at, serials_fit
 from stockwire.stock.domain.commands import CancelTransfer, Line, ReceiveTransfer, ShipTransfer
 from stockwire.stock.domain.draft import Draft, Refused
-from stockwire.stock.domain.errors import Conflict, NotFound
 from stockwire.stock.domain.lots import lot_of
 from stockwire.stock.domain.model import (
     NOT_TRACKED,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from stockwire.contracts.vocabulary import RejectionReason
+from stockwire.runtime.domain_errors import Invalid
 from stockwire.stock.domain.commands import (
     Adjust,
     Command,
@@ -27,7 +28,6 @@ from stockwire.stock.domain.commands import (
     ReturnPart,
     ShipTransfer,
 )
-from stockwire.stock.domain.errors import Invalid
 from stockwire.stock.domain.limits import MAX_QUANTITY, PLACES
 from stockwire.stock.domain.model import ONE, ZERO
 

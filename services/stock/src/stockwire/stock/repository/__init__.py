@@ -3,10 +3,9 @@
 Each part of the repository holds its own SQL, named for what it loads and saves:
 :mod:`.documents` (transfers, reservations, counts and their lines), :mod:`.levels`
 (levels and the balances under them), :mod:`.serials`, :mod:`.custody` (job custody),
-:mod:`.ledger` (and notes), :mod:`.catalog` (what stock knows of the catalog);
-:mod:`.catalog_copy` keeps that copy and :mod:`.requests` the Idempotency-Key answers.
-:class:`StockRepository` is the facade the unit of work uses: it runs the parts in the
-order below.
+:mod:`.ledger` (and notes), :mod:`.catalog` (what stock knows of the catalog, from the
+runtime's catalog read copy). :class:`StockRepository` is the facade the unit of work
+uses: it runs the parts in the order below.
 
 Loading takes a handful of queries whatever the batch size, and takes its locks in one
 global order, so that two instances (or a consumer and an HTTP request) wait for each
@@ -30,21 +29,18 @@ it).
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.stock.domain import plan
 from stockwire.stock.domain.book import StockBook
-from stockwire.stock.domain.commands import Command, ItemCopy, LocationCopy
+from stockwire.stock.domain.commands import Command
 from stockwire.stock.domain.model import Loaded, Pair, StockState
 from stockwire.stock.repository.catalog import Catalog
-from stockwire.stock.repository.catalog_copy import CatalogCopy
 from stockwire.stock.repository.custody import Custody
 from stockwire.stock.repository.documents import Documents
 from stockwire.stock.repository.ledger import Ledger
 from stockwire.stock.repository.levels import Levels
-from stockwire.stock.repository.requests import Requests
 from stockwire.stock.repository.serials import Serials
 
 
@@ -58,27 +54,6 @@ class StockRepository:
         self._custody = Custody(session)
         self._ledger = Ledger(session)
         self._catalog = Catalog(session)
-        self._catalog_copy = CatalogCopy(session)
-        self._requests = Requests(session)
-
-    # ------------------------------------------------------------------ catalog copy
-
-    async def copy_items(self, copies: Sequence[ItemCopy]) -> None:
-        await self._catalog_copy.copy_items(copies)
-
-    async def copy_locations(self, copies: Sequence[LocationCopy]) -> None:
-        await self._catalog_copy.copy_locations(copies)
-
-    # ------------------------------------------------------------------ HTTP requests
-
-    async def claim_request(
-        self, request_id: str, fingerprint: str
-    ) -> tuple[str, int | None, Any] | None:
-        """See :meth:`Requests.claim`."""
-        return await self._requests.claim(request_id, fingerprint)
-
-    async def store_answer(self, request_id: str, status_code: int, body: str) -> None:
-        await self._requests.store_answer(request_id, status_code, body)
 
     # ------------------------------------------------------------------ loading
 
