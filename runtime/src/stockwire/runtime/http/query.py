@@ -7,12 +7,41 @@ everything. :func:`create_app <stockwire.runtime.http.app.create_app>` adds
 route declares, one by one or as a :class:`QueryParams` model.
 """
 
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
 from stockwire.runtime.http.problems import ProblemOut, invalid_request
+
+INSTANT_PATTERN = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?"
+    "([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+_INSTANT = re.compile(INSTANT_PATTERN)
+
+
+def _instant(value: Any) -> Any:
+    """An RFC 3339 time with its offset, in UTC; nothing else (pydantic alone would also
+    take a number of seconds, or a time without a zone)."""
+    if not isinstance(value, str) or _INSTANT.fullmatch(value) is None:
+        raise ValueError("must be a time with a zone, e.g. 2025-06-12T08:14:05Z")
+    try:
+        return datetime.fromisoformat(value).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError("is not a valid time, or is out of range") from None
+
+
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_instant),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN}),
+]
+"""A point in time as a query parameter: RFC 3339 with a zone, e.g. 2025-06-12T08:14:05Z."""
 
 
 class QueryParams(BaseModel):

@@ -12,14 +12,12 @@ shared HTTP layer's.
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     Field,
     ValidationInfo,
@@ -38,6 +36,7 @@ from stockwire.runtime.http.pages import (
     next_cursor,
 )
 from stockwire.runtime.http.problems import error_responses, invalid, not_found
+from stockwire.runtime.http.query import Instant
 from stockwire.runtime.http.text import storable, text
 from stockwire.stock import queries
 from stockwire.stock.domain.model import CountStatus, ReservationStatus, TransferStatus
@@ -64,18 +63,8 @@ MAX_ID_LENGTH = 128
 # Parameters -------------------------------------------------------------------------------
 
 
-def _utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is out of range") from None
-
-
 Code = text(MAX_ID_LENGTH)
 """A SKU, location code, region, serial or id given as a filter."""
-
-Moment = Annotated[AwareDatetime, AfterValidator(_utc)]
-"""An ISO 8601 time with a time zone, e.g. 2025-06-12T08:14:05Z."""
 
 
 class StockParams(PageParams):
@@ -95,7 +84,7 @@ class BalanceParams(StockParams):
 
 
 class AsOfParams(StockParams):
-    at: Moment = Field(description="ISO 8601 with a time zone; legs recorded up to it count.")
+    at: Instant = Field(description="ISO 8601 with a time zone; legs recorded up to it count.")
     sku: Code | None = None
     location: Code | None = None
 
@@ -104,10 +93,10 @@ class MovementParams(PageParams):
     location: Code | None = None
     kind: MovementKind | None = None
     job_id: Code | None = None
-    recorded_from: Moment | None = Field(
+    recorded_from: Instant | None = Field(
         default=None, alias="from", description="Recorded at or after (inclusive)."
     )
-    recorded_to: Moment | None = Field(
+    recorded_to: Instant | None = Field(
         default=None, alias="to", description="Recorded before (exclusive)."
     )
 
