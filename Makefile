@@ -10,12 +10,13 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help sync up test lint format bench $(addprefix bench-,$(BENCHES)) asyncapi clean
+.PHONY: help sync up test lint typecheck format bench $(addprefix bench-,$(BENCHES)) asyncapi clean
 
 help:
 	@echo "make up          broker, database and every service on this machine, until Ctrl-C"
-	@echo "make test        the whole test suite (PYTEST_ARGS=... to narrow it)"
+	@echo "make test        lint, typecheck, then the whole test suite (PYTEST_ARGS=... narrows it)"
 	@echo "make lint        ruff check and ruff format --check"
+	@echo "make typecheck   mypy, strict, over every package (tests/ excepted)"
 	@echo "make format      ruff format and the safe ruff fixes"
 	@echo "make bench       every bench/bench_*.py; make bench-NAME runs bench/bench_NAME.py"
 	@echo "make asyncapi    regenerate the AsyncAPI document of the topics"
@@ -28,12 +29,16 @@ sync:
 up: sync
 	$(RUN) python -m stockwire.devstack up $(ARGS)
 
-test: sync
+# The static checks run first: they take seconds, the suite takes minutes.
+test: sync lint typecheck
 	$(RUN) pytest $(PYTEST_ARGS)
 
 lint: sync
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+
+typecheck: sync
+	$(RUN) mypy
 
 format: sync
 	$(RUN) ruff check --fix .

@@ -104,7 +104,9 @@ async def count_records(settings: Settings, topic: str) -> int:
             batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
             idle_polls = 0 if batch else idle_polls + 1
             for records in batch.values():
-                event_ids.update(json.loads(r.value)["event_id"] for r in records)
+                event_ids.update(
+                    json.loads(r.value)["event_id"] for r in records if r.value is not None
+                )
         return len(event_ids)
     finally:
         await consumer.stop()

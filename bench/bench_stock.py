@@ -263,6 +263,8 @@ class LevelWatcher:
                 now = time.time()
                 for records in batch.values():
                     for record in records:
+                        if record.value is None:
+                            continue
                         envelope = json.loads(record.value)
                         event_id = envelope["event_id"]
                         if event_id in self.arrived:
@@ -341,6 +343,7 @@ class ServiceDatabase:
             "FROM ledger WHERE id > $1",
             marks.ledger_id,
         )
+        assert row is not None, "an aggregate without GROUP BY answers one row"
         rejected = await self.conn.fetchval(
             "SELECT count(*) FROM outbox WHERE id > $1 AND event_type = $2",
             marks.outbox_id,

@@ -171,8 +171,8 @@ async def run_ceiling(
     on ``workers`` connections at once (each takes the next batch when it is free)."""
     await fresh_database(settings, CEILING_SERVICE)
     engine = create_engine(settings, CEILING_SERVICE)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
     await engine.dispose()
     dsn = asyncpg_dsn(settings.service_url(CEILING_SERVICE))
     conns = [await asyncpg.connect(dsn) for _ in range(workers)]

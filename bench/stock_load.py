@@ -440,6 +440,8 @@ class LoadGenerator:
         """Install what was issued, return what was not used (to the van, or faulty stock
         to the regional warehouse)."""
         roll = self.rng.random()
+        installed: tuple[str, ...]
+        returned: tuple[str, ...]
         if part.item.tracking == TrackingMode.SERIAL:
             if roll < 0.82:
                 installed, returned = part.serials, ()

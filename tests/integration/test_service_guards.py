@@ -15,6 +15,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import asyncpg
@@ -149,3 +150,14 @@ def test_every_topic_is_named_through_the_registry(package: str):
                         spelled.append(f"{path.relative_to(ROOT)}:{node.lineno}: {word}")
 
     assert spelled == []
+
+
+@pytest.mark.parametrize("service", NAMES)
+def test_it_is_type_checked(service: str):
+    """``mypy`` (run by ``make test``) checks ``services/*/src``, but names a file's module
+    from the package bases in ``mypy_path``: a service missing there fails with errors
+    that do not say why."""
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+
+    assert "services/*/src" in mypy["files"]
+    assert f"services/{service}/src" in mypy["mypy_path"]

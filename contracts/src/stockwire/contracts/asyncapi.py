@@ -17,6 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaValue, models_json_schema
 
 from stockwire.contracts.base import Event
@@ -60,9 +61,10 @@ def message_id(model: type[Event]) -> str:
 
 def build_document() -> dict[str, Any]:
     """The whole AsyncAPI document, as JSON-ready dicts."""
-    payloads = [model for spec in ALL_TOPICS for model in spec.payloads]
+    models: list[type[BaseModel]] = [Envelope]
+    models += [model for spec in ALL_TOPICS for model in spec.payloads]
     refs, definitions = models_json_schema(
-        [(model, "validation") for model in (Envelope, *payloads)],
+        [(model, "validation") for model in models],
         ref_template="#/components/schemas/{model}",
         schema_generator=ContractSchemaGenerator,
     )

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -229,9 +230,14 @@ async def _start_broker(
     with step(f"starting broker (Tansu) on {tansu.bootstrap}", "broker ready"):
         await tansu.start()
     if (pid := tansu.pid) is not None:
-        lock.add_child("broker", pid, processes.identity(pid))
+        _record_child(lock, "broker", pid)
     running.tansu = tansu
     return tansu.bootstrap, f"{tansu.bootstrap} (Tansu; in memory, emptied when make up stops)"
+
+
+def _record_child(lock: InstanceLock, name: str, pid: int) -> None:
+    """Note a child process in the lock, so a later run can stop it if this one is killed."""
+    lock.add_child(name, pid, processes.identity(pid))
 
 
 async def _start_database(
@@ -304,9 +310,7 @@ async def _start_services(
             ServiceProcess.service(
                 service.name, port=port, log_path=state.log(service.name), env=env, host=host
             ),
-            on_spawn=lambda pid, name=service.name: lock.add_child(
-                name, pid, processes.identity(pid)
-            ),
+            on_spawn=partial(_record_child, lock, service.name),
         )
         supervised.append(process)
         lines += [

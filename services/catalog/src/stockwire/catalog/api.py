@@ -21,12 +21,6 @@ from stockwire.catalog.domain.commands import (
     UpdateItem,
     UpdateLocation,
 )
-from stockwire.catalog.domain.model import (
-    Category,
-    ItemStatus,
-    LocationKind,
-    TrackingMode,
-)
 from stockwire.catalog.imports import read_items
 from stockwire.catalog.repository import ItemQuery, LocationQuery
 from stockwire.catalog.schemas import (
@@ -42,6 +36,7 @@ from stockwire.catalog.schemas import (
     SearchText,
 )
 from stockwire.catalog.unit_of_work import CatalogUnitOfWork
+from stockwire.contracts.vocabulary import Category, ItemStatus, LocationKind, TrackingMode
 from stockwire.runtime.auth import require_scope
 from stockwire.runtime.http.openapi import not_nullable
 from stockwire.runtime.http.pages import PageParams, decode_cursor, next_cursor

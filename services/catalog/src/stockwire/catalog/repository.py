@@ -8,29 +8,32 @@ handed out, so the unit of work can collect their events.
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.catalog.domain.model import (
-    Category,
-    Criticality,
-    HandlingClass,
     Item,
     ItemDetails,
     ItemRecord,
-    ItemStatus,
     Location,
     LocationDetails,
-    LocationKind,
     LocationRecord,
     Parent,
-    TrackingMode,
     is_code,
 )
 from stockwire.catalog.tables import items, locations
+from stockwire.contracts.vocabulary import (
+    Category,
+    Criticality,
+    HandlingClass,
+    ItemStatus,
+    LocationKind,
+    TrackingMode,
+)
 from stockwire.runtime.domain_errors import Conflict, NotFound, VersionMismatch
 from stockwire.runtime.http.pages import Page, after_key, page_of
 
@@ -83,6 +86,13 @@ async def _page(
     statement = after_key(sa.select(table).where(*conditions), [key], after, limit)
     rows = (await session.execute(statement)).all()
     return page_of(rows, limit), int(total or 0)
+
+
+async def _rows_updated(session: AsyncSession, statement: sa.Update) -> int:
+    # AsyncSession.execute is typed to answer a Result, but a Core UPDATE answers a
+    # CursorResult, which holds the row count.
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount
 
 
 class ItemRepository:
@@ -139,7 +149,7 @@ class ItemRepository:
             .where(items.c.sku == item.sku, items.c.version == loaded)
             .values(**_item_values(item.record))
         )
-        if (await self._session.execute(statement)).rowcount != 1:
+        if await _rows_updated(self._session, statement) != 1:
             current = await self._session.scalar(
                 sa.select(items.c.version).where(items.c.sku == item.sku)
             )
@@ -284,7 +294,7 @@ class LocationRepository:
             .where(locations.c.code == location.code, locations.c.version == loaded)
             .values(**_location_values(location.record))
         )
-        if (await self._session.execute(statement)).rowcount != 1:
+        if await _rows_updated(self._session, statement) != 1:
             current = await self._session.scalar(
                 sa.select(locations.c.version).where(locations.c.code == location.code)
             )

@@ -10,9 +10,9 @@ that exists and forms no cycle, substitutes that exist.
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from stockwire.catalog.domain.commands import CreateItem, CreateLocation
 from stockwire.catalog.domain.model import (
@@ -26,17 +26,22 @@ from stockwire.catalog.domain.model import (
     SUBSTITUTES_MAX,
     TEXT_PATTERN,
     UNIT_MAX,
+    ItemRecord,
+    LocationRecord,
+)
+from stockwire.contracts.vocabulary import (
     Category,
     Criticality,
     HandlingClass,
-    ItemRecord,
     ItemStatus,
     LocationKind,
-    LocationRecord,
     TrackingMode,
 )
 from stockwire.runtime.http.bodies import Changes, decimal_type
+from stockwire.runtime.http.openapi import not_nullable
 from stockwire.runtime.http.text import NO_NUL
+
+T = TypeVar("T")
 
 
 def _text(max_length: int, pattern: str = TEXT_PATTERN, **extra: Any) -> Any:
@@ -50,7 +55,12 @@ Name = Annotated[str, _text(NAME_MAX)]
 Region = Annotated[str, _text(REGION_MAX)]
 Unit = Annotated[str, _text(UNIT_MAX)]
 Currency = Annotated[str, Field(pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR.")]
-UnitCost = decimal_type(-COST_PLACES.as_tuple().exponent, int(COST_LIMIT), below_maximum=True)
+if TYPE_CHECKING:
+    # decimal_type builds an Annotated Decimal at run time, which a type checker cannot
+    # evaluate: to it, a unit cost is the Decimal it validates to.
+    UnitCost = Decimal
+else:
+    UnitCost = decimal_type(COST_PLACES, int(COST_LIMIT), below_maximum=True)
 LeadTime = Annotated[int, Field(ge=0, le=LEAD_TIME_MAX_DAYS)]
 Substitutes = Annotated[
     list[Code],
@@ -65,6 +75,20 @@ Longitude = Annotated[float, Field(ge=-180, le=180)]
 
 SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 """A filter value from a query string."""
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise ValueError("may be left out, but not null")
+    return value
+
+
+Omittable = Annotated[
+    T | None, BeforeValidator(_refuse_null), Field(json_schema_extra=not_nullable)
+]
+"""A field that may be left out (None, then) but not sent as null: a PATCH field that keeps
+its value when left out, or a create field with no default value. The document offers no
+null for it."""
 
 
 class Strict(BaseModel):
@@ -106,17 +130,17 @@ class ItemChanges(Changes):
     """The fields to change; omitted fields keep their value. Only ``unit`` (back to the
     default), ``end_of_sale`` and ``end_of_life`` can be cleared, with null."""
 
-    name: Name = Field(default=None)
-    manufacturer: Name = Field(default=None)
-    category: Category = Field(default=None)
-    tracking_mode: TrackingMode = Field(default=None)
+    name: Omittable[Name] = None
+    manufacturer: Omittable[Name] = None
+    category: Omittable[Category] = None
+    tracking_mode: Omittable[TrackingMode] = None
     unit: Unit | None = None
-    handling_class: HandlingClass = Field(default=None)
-    criticality: Criticality = Field(default=None)
-    unit_cost: UnitCost = Field(default=None)
-    currency: Currency = Field(default=None)
-    default_lead_time_days: LeadTime = Field(default=None)
-    substitutes: Substitutes = Field(default=None)
+    handling_class: Omittable[HandlingClass] = None
+    criticality: Omittable[Criticality] = None
+    unit_cost: Omittable[UnitCost] = None
+    currency: Omittable[Currency] = None
+    default_lead_time_days: Omittable[LeadTime] = None
+    substitutes: Omittable[Substitutes] = None
     end_of_sale: date | None = None
     end_of_life: date | None = None
 
@@ -175,8 +199,12 @@ class LocationIn(Strict):
     kind: LocationKind
     region: Region
     parent_code: Code | None = Field(default=None, description="An existing, active location.")
-    latitude: Latitude = Field(default=None, description="Give with longitude, or neither.")
-    longitude: Longitude = Field(default=None, description="Give with latitude, or neither.")
+    latitude: Omittable[Latitude] = Field(
+        default=None, description="Give with longitude, or neither."
+    )
+    longitude: Omittable[Longitude] = Field(
+        default=None, description="Give with latitude, or neither."
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -191,9 +219,9 @@ class LocationChanges(Changes):
     """The fields to change; omitted fields keep their value, null clears an optional one
     (latitude and longitude go together)."""
 
-    name: Name = Field(default=None)
-    kind: LocationKind = Field(default=None)
-    region: Region = Field(default=None)
+    name: Omittable[Name] = None
+    kind: Omittable[LocationKind] = None
+    region: Omittable[Region] = None
     parent_code: Code | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None

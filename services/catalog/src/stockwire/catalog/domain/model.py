@@ -9,6 +9,7 @@ published.
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -34,7 +35,8 @@ UNIT_MAX = 16
 LEAD_TIME_MAX_DAYS = 3650
 SUBSTITUTES_MAX = 50
 LENGTH_UNIT = "m"
-COST_PLACES = Decimal("0.0001")
+COST_PLACES = 4
+COST_QUANTUM = Decimal(1).scaleb(-COST_PLACES)
 COST_LIMIT = Decimal(10) ** 10
 CODE_FORBIDDEN = "/|"
 """'/' would split the code in a URL path; '|' separates substitutes in import files."""
@@ -93,12 +95,12 @@ class _Checker:
         return value
 
     def choice(self, name: str, value: object, vocabulary: type[E]) -> E | None:
-        try:
-            return vocabulary(value)
-        except ValueError:
-            allowed = ", ".join(member.value for member in vocabulary)
-            self.fail(name, f"unknown {name} {value!r}; expected one of: {allowed}")
-            return None
+        if isinstance(value, str):
+            with suppress(ValueError):
+                return vocabulary(value)
+        allowed = ", ".join(member.value for member in vocabulary)
+        self.fail(name, f"unknown {name} {value!r}; expected one of: {allowed}")
+        return None
 
     def whole(self, name: str, value: object, low: int, high: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -120,10 +122,10 @@ class _Checker:
             self.fail(name, f"must not be negative, not {amount}")
         elif amount >= COST_LIMIT:
             self.fail(name, f"must be less than {COST_LIMIT:,}")
-        elif amount != amount.quantize(COST_PLACES, rounding="ROUND_DOWN"):
-            self.fail(name, "must have at most 4 decimal places")
+        elif amount != amount.quantize(COST_QUANTUM, rounding="ROUND_DOWN"):
+            self.fail(name, f"must have at most {COST_PLACES} decimal places")
         else:
-            return amount.quantize(COST_PLACES)
+            return amount.quantize(COST_QUANTUM)
         return Decimal(0)
 
     def currency(self, name: str, value: object) -> str:
