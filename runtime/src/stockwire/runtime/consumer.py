@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import CommitFailedError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -191,7 +191,7 @@ class Consumer:
             await self._top_up(message, records)
         else:
             records = [raw]
-        batch: list[tuple[Received, ConsumerRecord]] = []
+        batch: list[tuple[Received, ConsumerRecord[bytes, bytes]]] = []
         for record in records:
             try:
                 spec = self._topics[record.topic]
@@ -207,7 +207,9 @@ class Consumer:
             await self._apply_alone(*batch[0])
         await self._commit(message)
 
-    async def _top_up(self, message: KafkaMessage, records: list[ConsumerRecord]) -> None:
+    async def _top_up(
+        self, message: KafkaMessage, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
         """Fill the batch from the consumer that delivered it, for up to the linger time.
 
         A poll returns only what the fetches so far have buffered, which on a busy event
@@ -219,6 +221,7 @@ class Consumer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + linger
         consumer = message.consumer
+        assert isinstance(consumer, AIOKafkaConsumer), "a Kafka message comes from aiokafka"
         while len(records) < self._max_batch:
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -242,7 +245,9 @@ class Consumer:
             if fresh:
                 await self._handle(session, fresh)
 
-    async def _apply_together(self, batch: list[tuple[Received, ConsumerRecord]]) -> bool:
+    async def _apply_together(
+        self, batch: list[tuple[Received, ConsumerRecord[bytes, bytes]]]
+    ) -> bool:
         """Apply the batch in one transaction; False if it failed for a non-transient reason."""
         attempt = 0
         while True:
@@ -262,7 +267,7 @@ class Consumer:
                 await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
 
-    async def _apply_alone(self, received: Received, record: ConsumerRecord) -> None:
+    async def _apply_alone(self, received: Received, record: ConsumerRecord[bytes, bytes]) -> None:
         """Apply one message exactly once in effect; retry transient failures until it
         sticks, dead-letter it after repeated other failures."""
         attempt = 0
@@ -296,7 +301,9 @@ class Consumer:
         initial = self._settings.consumer_retry_initial_s
         return float(min(self._settings.consumer_retry_max_s, initial * 2**attempt))
 
-    async def _dead_letter(self, record: ConsumerRecord, reason: str, error: BaseException) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], reason: str, error: BaseException
+    ) -> None:
         attempt = 0
         while True:
             try:

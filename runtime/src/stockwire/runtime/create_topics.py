@@ -9,6 +9,7 @@ default partitions and cleanup policy instead of the registry's.
 
 import asyncio
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -41,7 +42,8 @@ async def create_topics(
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await admin.start()
     try:
-        response = await admin.create_topics(new_topics(specs, replication_factor))
+        # aiokafka types the answer as its base Response; a CreateTopicsResponse it is.
+        response: Any = await admin.create_topics(new_topics(specs, replication_factor))
     finally:
         await admin.close()
     created = []

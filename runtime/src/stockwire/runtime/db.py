@@ -61,7 +61,7 @@ async def copy_records(
     """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    if not driver.is_in_transaction():
+    driver = raw.driver_connection
+    if not isinstance(driver, asyncpg.Connection) or not driver.is_in_transaction():
         raise RuntimeError(f"rows for {table} must be copied inside the caller's transaction")
     await driver.copy_records_to_table(table, columns=list(columns), records=records)

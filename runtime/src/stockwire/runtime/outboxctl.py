@@ -43,6 +43,7 @@ async def status(settings: Settings, service: str) -> str:
         row = await conn.fetchrow(STATUS)
     finally:
         await conn.close()
+    assert row is not None, "an aggregate query returns one row"
     return (
         f"{service}: {row['unsent']} unsent (oldest {row['oldest_unsent'] or '-'}), "
         f"{row['kept']} sent rows kept (oldest {row['oldest_kept'] or '-'})"

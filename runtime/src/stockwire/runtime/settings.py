@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     # A rejected value is not echoed in the error: it may be a secret (a short webhook
     # secret, a database URL with its password).
     model_config = SettingsConfigDict(
-        env_prefix="STOCKWIRE_", extra="ignore", hide_input_in_errors=True
+        validate_by_name=True, env_prefix="STOCKWIRE_", extra="ignore", hide_input_in_errors=True
     )
 
     kafka_bootstrap_servers: str = Field(

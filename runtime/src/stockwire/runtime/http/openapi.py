@@ -19,12 +19,3 @@ def not_nullable(schema: dict[str, Any]) -> None:
             schema["anyOf"] = kept
     if schema.get("default", ...) is None:
         del schema["default"]
-
-
-def no_null_defaults(schema: dict[str, Any]) -> None:
-    """``json_schema_extra`` of a model: drop ``"default": null`` from properties that
-    cannot be null (left out, they keep the stored value)."""
-    for prop in schema.get("properties", {}).values():
-        nullable = any(option.get("type") == "null" for option in prop.get("anyOf", ()))
-        if prop.get("default", ...) is None and not nullable:
-            del prop["default"]

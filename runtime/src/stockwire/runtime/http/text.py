@@ -50,11 +50,9 @@ StorableText = Annotated[str, Field(pattern=NO_NUL), AfterValidator(_storable)]
 """A string field PostgreSQL can store."""
 
 
-def text(max_length: int, forbidden: str = "", **field: Any) -> Any:
-    """A string field holding a code or a name: 1 to ``max_length`` characters, no control
-    character, no space at either end, none of ``forbidden``; the OpenAPI document states
-    all of it (:mod:`stockwire.runtime.plain_text`)."""
-    return Annotated[
-        str,
-        Field(min_length=1, max_length=max_length, pattern=text_pattern(forbidden), **field),
-    ]
+def text_field(max_length: int, forbidden: str = "", **field: Any) -> Any:
+    """The ``Field`` of a string holding a code or a name: 1 to ``max_length`` characters,
+    no control character, no space at either end, none of ``forbidden``; the OpenAPI
+    document states all of it (:mod:`stockwire.runtime.plain_text`). Use it as
+    ``Annotated[str, text_field(64)]``."""
+    return Field(min_length=1, max_length=max_length, pattern=text_pattern(forbidden), **field)

@@ -152,19 +152,21 @@ async def add_once(
     """Write the event to ``topic`` through the outbox as received (its id, producer,
     correlation and time kept); a repeat of its id is answered, not written again:
     ``duplicate`` if it is the same event, a 409 if the id names a different one."""
-    as_sent = {
-        "event_id": received.event_id,
-        "producer": received.producer,
-        "correlation_id": received.correlation_id,
-        "causation_id": received.causation_id,
-        "occurred_at": received.occurred_at,
-    }
     accepted = AcceptedOut(
         event_id=received.event_id, event_type=received.event_type, duplicate=False
     )
     try:
         async with runtime.sessions.begin() as session:
-            await runtime.outbox.add(session, payload, topic=topic, **as_sent)
+            await runtime.outbox.add(
+                session,
+                payload,
+                topic=topic,
+                event_id=received.event_id,
+                producer=received.producer,
+                correlation_id=received.correlation_id,
+                causation_id=received.causation_id,
+                occurred_at=received.occurred_at,
+            )
     except DuplicateEventId:
         async with runtime.engine.connect() as conn:
             stored = await conn.scalar(
@@ -174,7 +176,15 @@ async def add_once(
         if stored is None:
             # The row was purged between the insert and this read: the sender retries.
             raise
-        if json.loads(stored) != wrap(payload, **as_sent).model_dump(mode="json"):
+        as_sent = wrap(
+            payload,
+            event_id=received.event_id,
+            producer=received.producer,
+            correlation_id=received.correlation_id,
+            causation_id=received.causation_id,
+            occurred_at=received.occurred_at,
+        )
+        if json.loads(stored) != as_sent.model_dump(mode="json"):
             raise ApiError(
                 HTTPStatus.CONFLICT,
                 "conflict",

@@ -10,21 +10,20 @@ that exists and forms no cycle, substitutes that exist.
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from stockwire.catalog.domain.commands import CreateItem, CreateLocation
 from stockwire.catalog.domain.model import (
+    CODE_FORBIDDEN,
     CODE_MAX,
-    CODE_PATTERN,
     COST_LIMIT,
     COST_PLACES,
     LEAD_TIME_MAX_DAYS,
     NAME_MAX,
     REGION_MAX,
     SUBSTITUTES_MAX,
-    TEXT_PATTERN,
     UNIT_MAX,
     ItemRecord,
     LocationRecord,
@@ -37,30 +36,17 @@ from stockwire.contracts.vocabulary import (
     LocationKind,
     TrackingMode,
 )
-from stockwire.runtime.http.bodies import Changes, decimal_type
-from stockwire.runtime.http.openapi import not_nullable
-from stockwire.runtime.http.text import NO_NUL
+from stockwire.runtime.http.bodies import Changes, Decimals, Omittable
+from stockwire.runtime.http.text import NO_NUL, text_field
 
-T = TypeVar("T")
-
-
-def _text(max_length: int, pattern: str = TEXT_PATTERN, **extra: Any) -> Any:
-    return Field(min_length=1, max_length=max_length, pattern=pattern, **extra)
-
-
-Code = Annotated[str, _text(CODE_MAX, CODE_PATTERN)]
+Code = Annotated[str, text_field(CODE_MAX, CODE_FORBIDDEN)]
 """A SKU or location code: 1-64 characters, no '/' or '|', no control characters, no
 spaces at either end."""
-Name = Annotated[str, _text(NAME_MAX)]
-Region = Annotated[str, _text(REGION_MAX)]
-Unit = Annotated[str, _text(UNIT_MAX)]
+Name = Annotated[str, text_field(NAME_MAX)]
+Region = Annotated[str, text_field(REGION_MAX)]
+Unit = Annotated[str, text_field(UNIT_MAX)]
 Currency = Annotated[str, Field(pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR.")]
-if TYPE_CHECKING:
-    # decimal_type builds an Annotated Decimal at run time, which a type checker cannot
-    # evaluate: to it, a unit cost is the Decimal it validates to.
-    UnitCost = Decimal
-else:
-    UnitCost = decimal_type(COST_PLACES, int(COST_LIMIT), below_maximum=True)
+UnitCost = Annotated[Decimal, Decimals(COST_PLACES, int(COST_LIMIT), below_maximum=True)]
 LeadTime = Annotated[int, Field(ge=0, le=LEAD_TIME_MAX_DAYS)]
 Substitutes = Annotated[
     list[Code],
@@ -75,20 +61,6 @@ Longitude = Annotated[float, Field(ge=-180, le=180)]
 
 SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 """A filter value from a query string."""
-
-
-def _refuse_null(value: object) -> object:
-    if value is None:
-        raise ValueError("may be left out, but not null")
-    return value
-
-
-Omittable = Annotated[
-    T | None, BeforeValidator(_refuse_null), Field(json_schema_extra=not_nullable)
-]
-"""A field that may be left out (None, then) but not sent as null: a PATCH field that keeps
-its value when left out, or a create field with no default value. The document offers no
-null for it."""
 
 
 class Strict(BaseModel):

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from stockwire.contracts.stock import RejectionReason
 from stockwire.contracts.vocabulary import ReturnCondition
 from stockwire.runtime.auth import require_scope
-from stockwire.runtime.http.bodies import decimal_type
+from stockwire.runtime.http.bodies import Decimals
 from stockwire.runtime.http.idempotency import (
     Answer,
     IdempotencyKey,
@@ -33,7 +33,7 @@ from stockwire.runtime.http.idempotency import (
     RequestKey,
 )
 from stockwire.runtime.http.problems import ErrorOut, ProblemOut, error_responses
-from stockwire.runtime.http.text import NO_NUL, text
+from stockwire.runtime.http.text import NO_NUL, text_field
 from stockwire.runtime.plain_text import text_pattern
 from stockwire.runtime.settings import ApiToken
 from stockwire.stock import handlers
@@ -70,15 +70,15 @@ UnitOfWorkFactory = Callable[[], StockUnitOfWork]
 MAX_LINES = 500
 MOST = int(MAX_QUANTITY)
 
-Code = text(64)
+Code = Annotated[str, text_field(64)]
 """A SKU, location code, lot or document id: 1-64 characters, no control characters,
 no spaces at either end."""
-Serial = text(128)
-Quantity = decimal_type(PLACES, MOST, above_minimum=True)
+Serial = Annotated[str, text_field(128)]
+Quantity = Annotated[Decimal, Decimals(PLACES, MOST, above_minimum=True)]
 """More than 0, at most 1,000,000, in thousandths."""
-Counted = decimal_type(PLACES, MOST)
+Counted = Annotated[Decimal, Decimals(PLACES, MOST)]
 """0 to 1,000,000, in thousandths."""
-Delta = decimal_type(PLACES, MOST, minimum=-MOST, nonzero=True)
+Delta = Annotated[Decimal, Decimals(PLACES, MOST, minimum=-MOST, nonzero=True)]
 """-1,000,000 to 1,000,000 but not 0, in thousandths."""
 Note = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_NUL)]
 

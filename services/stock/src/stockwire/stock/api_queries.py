@@ -37,7 +37,7 @@ from stockwire.runtime.http.pages import (
 )
 from stockwire.runtime.http.problems import error_responses, invalid, not_found
 from stockwire.runtime.http.query import Instant
-from stockwire.runtime.http.text import storable, text
+from stockwire.runtime.http.text import storable, text_field
 from stockwire.stock import queries
 from stockwire.stock.domain.model import CountStatus, ReservationStatus, TransferStatus
 from stockwire.stock.queries import (
@@ -63,7 +63,7 @@ MAX_ID_LENGTH = 128
 # Parameters -------------------------------------------------------------------------------
 
 
-Code = text(MAX_ID_LENGTH)
+Code = Annotated[str, text_field(MAX_ID_LENGTH)]
 """A SKU, location code, region, serial or id given as a filter."""
 
 

@@ -94,11 +94,11 @@ def scan_command(envelope: Envelope, scan: scans.ScanRecorded) -> Command:
     serials = (scan.serial,) if scan.serial else ()
     match scan.purpose:
         case scans.ScanPurpose.RECEIPT:
-            line = ReceiptLine(scan.sku, scan.quantity, None, serials, scan.lot)
-            return ReceiveGoods(scan.location, (line,), origin)
+            received = ReceiptLine(scan.sku, scan.quantity, None, serials, scan.lot)
+            return ReceiveGoods(scan.location, (received,), origin)
         case scans.ScanPurpose.PICK:
-            line = Line(scan.sku, scan.quantity, serials, scan.lot)
-            return IssueParts(scan.location, (line,), origin, scanned=True)
+            picked = Line(scan.sku, scan.quantity, serials, scan.lot)
+            return IssueParts(scan.location, (picked,), origin, scanned=True)
     return RecordCount(
         count_id=scan.count_id or "",
         sku=scan.sku,

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,7 +38,9 @@ def _tracked(value: str) -> str | None:
     return value or None
 
 
-def _columns(table: sa.Table, row_type: type, besides: tuple[str, ...] = ()) -> list[sa.Column]:
+def _columns(
+    table: sa.Table, row_type: type, besides: tuple[str, ...] = ()
+) -> list[sa.Column[Any]]:
     """The columns of ``table`` that ``row_type`` holds (but ``besides``), named one by one
     so a column the write side adds later changes no answer here."""
     return [table.c[f.name] for f in fields(row_type) if f.name not in besides]
@@ -567,7 +570,7 @@ async def find_count_lines(
     whole SKU for a line that names neither).
     """
     if count.hides_expected:
-        expected: sa.ColumnElement[Decimal | None] = sa.null()
+        expected: sa.ColumnElement[Any] = sa.null()
     elif count.status != CountStatus.OPEN:
         expected = count_lines.c.expected
     else:

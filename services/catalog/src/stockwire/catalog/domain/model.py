@@ -26,7 +26,7 @@ from stockwire.contracts.vocabulary import (
     TrackingMode,
 )
 from stockwire.runtime.domain_errors import Conflict, Invalid, Problem, VersionMismatch
-from stockwire.runtime.plain_text import text_pattern, text_problem
+from stockwire.runtime.plain_text import text_problem
 
 CODE_MAX = 64
 NAME_MAX = 200
@@ -47,12 +47,6 @@ E = TypeVar("E", bound=StrEnum)
 def default_unit(tracking_mode: str) -> str:
     """Length-tracked items are counted in metres; everything else piece by piece."""
     return LENGTH_UNIT if tracking_mode == TrackingMode.LENGTH else "each"
-
-
-CODE_PATTERN = text_pattern(CODE_FORBIDDEN)
-"""What a SKU or location code may be, as the HTTP API states it (lengths apart)."""
-TEXT_PATTERN = text_pattern()
-"""What a name, manufacturer, region or unit may be, as the HTTP API states it."""
 
 
 def is_code(value: object) -> bool:

@@ -243,10 +243,10 @@ class StockBook:
         for serial, record in draft.serials.items():
             state.serials[serial] = record
             self.dirty_serials.add(serial)
-        for key, part in draft.custody.items():
-            state.put_job_part(key, part)
-        for key, delta in draft.custody_deltas.items():
-            self.custody_deltas[key] = self.custody_deltas.get(key, ZERO) + delta
+        for part_key, part in draft.custody.items():
+            state.put_job_part(part_key, part)
+        for part_key, change in draft.custody_deltas.items():
+            self.custody_deltas[part_key] = self.custody_deltas.get(part_key, ZERO) + change
         for reservation_id, reservation in draft.reservations.items():
             state.put_reservation(reservation)
             self.dirty_reservations.add(reservation_id)

@@ -83,11 +83,11 @@ def issue_parts(draft: Draft, cmd: IssueParts) -> None:
                     cmd.job_id, sku, key.lot, key.serial, quantity, cmd.from_location
                 )
             if key.serial:
-                record = draft.serial(key.serial)
-                assert record is not None
+                held = draft.serial(key.serial)
+                assert held is not None
                 draft.move_serial(
                     replace(
-                        record,
+                        held,
                         state=SerialState.ISSUED,
                         job_id=cmd.job_id,
                         last_movement_id=movement.movement_id,
@@ -153,9 +153,9 @@ def _install(draft: Draft, job_id: str | None, from_location: str, site: str, li
     remaining = line.quantity
     if job_id is not None:
         held, remaining = _held_by_job(draft, job_id, sku, line.lot, remaining)
-        for key, take, issued_from in held:
+        for part, take, issued_from in held:
             _install_from_custody(
-                draft, job_id, item, site, issued_from, take, key.lot, NOT_TRACKED
+                draft, job_id, item, site, issued_from, take, part.lot, NOT_TRACKED
             )
     if remaining > 0:
         active_location(draft, from_location)
@@ -303,9 +303,9 @@ def _return(
     remaining = line.quantity
     if job_id is not None:
         held, remaining = _held_by_job(draft, job_id, sku, line.lot, remaining)
-        for key, take, issued_from in held:
-            draft.change_custody(job_id, sku, key.lot, NOT_TRACKED, -take, issued_from)
-            lot = lot_of(item, key.lot)
+        for part, take, issued_from in held:
+            draft.change_custody(job_id, sku, part.lot, NOT_TRACKED, -take, issued_from)
+            lot = lot_of(item, part.lot)
             draft.record(
                 MovementKind.RETURN,
                 reason_code,

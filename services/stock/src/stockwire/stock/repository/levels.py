@@ -2,11 +2,12 @@
 and every balance under it (a lot or serial balance row may not exist yet, a level row
 is created before it is locked). Both are written as deltas, ``x = x + d``."""
 
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.stock.domain import plan
@@ -129,13 +130,8 @@ class Levels:
         by_pair: dict[Pair, list[Any]] = {}
         for movement in book.movements:
             for leg in movement.legs:
-                for table, key in ((by_key, leg.key), (by_pair, leg.key.pair)):
-                    entry = table.get(key)
-                    if entry is None:
-                        table[key] = [leg.delta, movement.movement_id]
-                    else:
-                        entry[0] = entry[0].plus(leg.delta)
-                        entry[1] = movement.movement_id
+                _add(by_key, leg.key, leg.delta, movement.movement_id)
+                _add(by_pair, leg.key.pair, leg.delta, movement.movement_id)
         if by_key:
             keys = sorted(by_key)
             await self._session.execute(
@@ -162,7 +158,7 @@ class Levels:
             )
 
 
-def _amounts(row: Mapping[str, Any]) -> Amounts:
+def _amounts(row: RowMapping) -> Amounts:
     return Amounts(row["on_hand"], row["reserved"], row["in_transit_in"], row["in_transit_out"])
 
 
@@ -174,3 +170,16 @@ def _delta_columns(entries: Sequence[list[Any]]) -> dict[str, list[Any]]:
         "transit_out": [e[0].in_transit_out for e in entries],
         "movements": [e[1] for e in entries],
     }
+
+
+K = TypeVar("K", BalanceKey, Pair)
+
+
+def _add(totals: dict[K, list[Any]], key: K, delta: Amounts, movement_id: uuid.UUID) -> None:
+    """Sum ``delta`` into ``key``'s entry: [the summed deltas, the last movement's id]."""
+    entry = totals.get(key)
+    if entry is None:
+        totals[key] = [delta, movement_id]
+    else:
+        entry[0] = entry[0].plus(delta)
+        entry[1] = movement_id

@@ -1,15 +1,16 @@
 """What the repository's parts share: a statement's rows, and rows turned into the
 columns ``unnest`` takes (one array per column, so a bulk write is one statement)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def fetch(session: AsyncSession, statement: Any, **params: Any) -> list[Mapping[str, Any]]:
+async def fetch(session: AsyncSession, statement: Any, **params: Any) -> Sequence[RowMapping]:
     result = await session.execute(statement, params)
-    return [row._mapping for row in result]
+    return result.mappings().all()
 
 
 def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:

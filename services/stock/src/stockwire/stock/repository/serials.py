@@ -1,11 +1,9 @@
 """Serials: where each one is and in what state. A new serial is a plain insert, so two
 transactions creating the same one cannot both succeed (the loser retries and sees it)."""
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.stock.domain.book import StockBook
@@ -86,7 +84,7 @@ class Serials:
         self._existing.update(r.serial for r in new)
 
 
-def _serial(row: Mapping[str, Any]) -> SerialRecord:
+def _serial(row: RowMapping) -> SerialRecord:
     return SerialRecord(
         serial=row["serial"],
         sku=row["sku"],
