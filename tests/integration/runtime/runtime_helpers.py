@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from stockwire.contracts.catalog import (
     CatalogItemUpserted,
@@ -16,6 +16,7 @@ from stockwire.contracts.catalog import (
     ItemStatus,
     TrackingMode,
 )
+from stockwire.contracts.envelope import wrap
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import define_messaging_tables
 
@@ -85,3 +86,33 @@ async def read_all(
         return records
     finally:
         await consumer.stop()
+
+
+async def applied_skus(sessions, consumer: str) -> list[str]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            sa.select(applied.c.sku).where(applied.c.consumer == consumer).order_by(applied.c.id)
+        )
+        return list(rows)
+
+
+async def wait_for(condition, timeout_s: float = 40.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
+        await asyncio.sleep(0.2)
+
+
+async def publish_raw(settings, topic: str, values: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for key, value in values:
+            await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+def envelope_bytes(event: CatalogItemUpserted) -> bytes:
+    """The event as a producer puts it on the wire."""
+    return wrap(event, producer="tests").model_dump_json().encode()

@@ -91,26 +91,58 @@ def _one_line(error: BaseException) -> str:
     return "".join(traceback.format_exception_only(error)).strip()
 
 
+TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    OSError,  # refused or reset connections, and TimeoutError
+    asyncpg.InterfaceError,
+    sa_exc.InterfaceError,
+    sa_exc.OperationalError,
+    sa_exc.TimeoutError,  # no pooled connection came free within pool_timeout
+)
+"""Failures recognised by type: the connection, the driver or the pool, not the statement."""
+
+TRANSIENT_SQLSTATE_CLASSES = frozenset({"08"})
+"""Connection exceptions (08xxx): the connection failed or was lost."""
+
+TRANSIENT_SQLSTATES = frozenset(
+    {
+        "25006",  # read-only transaction: a standby, which is what a failover looks like
+        "40001",  # serialization failure, including conflicts with recovery on a standby
+        "40P01",  # deadlock detected
+        "53000",  # insufficient resources
+        "53100",  # disk full
+        "53200",  # out of memory
+        "53300",  # too many connections
+        "55P03",  # lock not available: lock_timeout
+        "57014",  # query canceled: statement_timeout, or an operator's pg_cancel_backend
+        "57P01",  # admin shutdown: a fast shutdown or pg_terminate_backend
+        "57P02",  # crash shutdown: another backend crashed, the server restarts
+        "57P03",  # cannot connect now: the server is starting up or in recovery
+    }
+)
+"""PostgreSQL errors that go away by themselves. ``53400`` (configuration limit exceeded,
+e.g. too many locks in one transaction) is left out on purpose: a batch that hits it hits
+it every time, and classing it as poison lets the batch be split."""
+
+
 def is_transient(error: BaseException) -> bool:
-    """True for failures that go away by themselves: retry, never drop."""
+    """True for failures that go away by themselves: retry, never dead-letter.
+
+    SQLAlchemy wraps the driver's exception (``DBAPIError.orig``, whose ``__cause__`` is
+    the asyncpg exception), so the whole chain is examined. PostgreSQL errors are told
+    apart by SQLSTATE, which asyncpg's exceptions and SQLAlchemy's adapted ones both carry.
+    """
     seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(
-            seen,
-            OSError
-            | TimeoutError
-            | asyncpg.PostgresConnectionError
-            | asyncpg.CannotConnectNowError
-            | asyncpg.InterfaceError
-            | asyncpg.SerializationError
-            | asyncpg.DeadlockDetectedError
-            | asyncpg.TooManyConnectionsError
-            | sa_exc.InterfaceError,
-        ):
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
+        if isinstance(seen, TRANSIENT_TYPES):
             return True
         if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
             return True
-        if isinstance(seen, sa_exc.OperationalError):
+        sqlstate = getattr(seen, "sqlstate", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate in TRANSIENT_SQLSTATES or sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES
+        ):
             return True
         seen = seen.__cause__ or getattr(seen, "orig", None)
     return False
@@ -166,11 +198,12 @@ class Consumer:
     With ``max_batch`` above 1 the subscriber receives up to that many records per poll
     (topped up for ``consumer_batch_linger_ms``) and applies them in one transaction
     (inbox claims, state change and outbox rows together), which is where throughput
-    comes from. If a batch fails for a reason that is not transient, its records are
-    applied one by one so a poison message is isolated and dead-lettered while the rest
-    go through. ``members`` group members run in this process, each applying its own
-    partitions in order, so one can apply a batch while another waits on the database.
-    The consumer's name is its group id (after the prefix) and its inbox name.
+    comes from. If a batch fails for a reason that is not transient, or keeps failing
+    for a transient one, its records are applied one by one so a poison message is
+    isolated and dead-lettered while the rest go through. ``members`` group members run
+    in this process, each applying its own partitions in order, so one can apply a batch
+    while another waits on the database. The consumer's name is its group id (after the
+    prefix) and its inbox name.
     """
 
     def __init__(
@@ -269,14 +302,23 @@ class Consumer:
                 await self._handle(session, fresh)
 
     async def _apply_together(self, batch: list[tuple[Received, ConsumerRecord]]) -> bool:
-        """Apply the batch in one transaction; False if it failed for a non-transient reason."""
+        """Apply the batch in one transaction; False if it should be applied one by one.
+
+        That is after a failure that is not transient, and after
+        ``consumer_max_handler_failures`` transient ones in a row: a batch too large for
+        the statement timeout, or for the server's memory, fails the same way every time,
+        while its records one at a time may not. Records applied alone still wait out an
+        outage, one transaction at a time.
+        """
         attempt = 0
         while True:
             try:
                 await self._transaction([received for received, _ in batch])
                 return True
             except Exception as error:
-                if not is_transient(error):
+                attempt += 1
+                persistent = attempt >= self._settings.consumer_max_handler_failures
+                if persistent or not is_transient(error):
                     log.warning(
                         "%s batch of %d failed, applying one by one: %s",
                         self._consumer,
@@ -285,8 +327,7 @@ class Consumer:
                     )
                     return False
                 self._log_retry(batch[0][0], error)
-                await asyncio.sleep(self._backoff(attempt))
-                attempt += 1
+                await asyncio.sleep(self._backoff(attempt - 1))
 
     async def _apply_alone(self, received: Received, record: ConsumerRecord) -> None:
         """Apply one message exactly once in effect; retry transient failures until it
