@@ -15,9 +15,7 @@ import asyncio
 import contextlib
 from datetime import datetime
 
-import asyncpg
-
-from stockwire.runtime.db import asyncpg_dsn
+from stockwire.runtime.db import connect
 from stockwire.runtime.relay import OutboxRelay, purge_sent
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import OUTBOX_CHANNEL
@@ -38,7 +36,7 @@ WHERE sent_at IS NOT NULL AND created_at >= $1 AND ($2::timestamptz IS NULL OR c
 
 
 async def status(settings: Settings, service: str) -> str:
-    conn = await asyncpg.connect(asyncpg_dsn(settings.service_url(service)))
+    conn = await connect(settings, settings.service_url(service))
     try:
         row = await conn.fetchrow(STATUS)
     finally:
@@ -57,7 +55,7 @@ async def replay(
     topic: str | None = None,
 ) -> int:
     """Mark sent rows created in [since, until) unsent again; returns how many."""
-    conn = await asyncpg.connect(asyncpg_dsn(settings.service_url(service)))
+    conn = await connect(settings, settings.service_url(service))
     try:
         result = await conn.execute(REPLAY, since, until, topic)
         await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
@@ -76,7 +74,7 @@ async def run_relay(settings: Settings, service: str) -> None:
 
 
 async def purge(settings: Settings, service: str) -> int:
-    conn = await asyncpg.connect(asyncpg_dsn(settings.service_url(service)))
+    conn = await connect(settings, settings.service_url(service))
     try:
         return await purge_sent(conn, settings)
     finally:

@@ -23,7 +23,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import trace
 from prometheus_client import Counter
 
-from stockwire.runtime.db import asyncpg_dsn
+from stockwire.runtime.db import connect
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import OUTBOX_CHANNEL
 
@@ -68,7 +68,7 @@ class OutboxRelay:
     def __init__(self, settings: Settings, service: str) -> None:
         self._settings = settings
         self._service = service
-        self._dsn = asyncpg_dsn(settings.service_url(service))
+        self._url = settings.service_url(service)
         self._producer: AIOKafkaProducer | None = None
         self._wakeup = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
@@ -166,12 +166,12 @@ class OutboxRelay:
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(self._dsn)
+            self._conn = await connect(self._settings, self._url)
         return self._conn
 
     async def _listen(self) -> None:
         try:
-            self._listener = await asyncpg.connect(self._dsn)
+            self._listener = await connect(self._settings, self._url)
             await self._listener.add_listener(OUTBOX_CHANNEL, self._notified)
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("outbox relay for %s polls only, LISTEN failed: %s", self._service, error)

@@ -93,6 +93,16 @@ class Settings(BaseSettings):
         description="Unexpected handler errors on one message before it is dead-lettered.",
     )
 
+    # Fault tolerance, retention and metrics of the messaging runtime: how long a statement
+    # may run, how the relay retries and when readiness reports it, how long outbox and
+    # inbox rows are kept, and how often the runtime measures itself.
+    database_statement_timeout_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="PostgreSQL statement_timeout of every connection the runtime opens "
+        "(pool, relay, LISTEN, outboxctl); 0 turns it off.",
+    )
+
     otlp_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices("STOCKWIRE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
