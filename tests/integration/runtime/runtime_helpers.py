@@ -17,6 +17,7 @@ from stockwire.contracts.catalog import (
     TrackingMode,
 )
 from stockwire.contracts.envelope import wrap
+from stockwire.contracts.topics import CleanupPolicy, TopicSpec
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import define_messaging_tables
 
@@ -116,3 +117,16 @@ async def publish_raw(settings, topic: str, values: list[tuple[bytes, bytes]]) -
 def envelope_bytes(event: CatalogItemUpserted) -> bytes:
     """The event as a producer puts it on the wire."""
     return wrap(event, producer="tests").model_dump_json().encode()
+
+
+def topic_spec(name: str, partitions: int = 1) -> TopicSpec:
+    """A topic carrying catalog item payloads, keyed by SKU, for the runtime's tests."""
+    return TopicSpec(
+        name=name,
+        owner="tests",
+        key="sku",
+        key_of=lambda p: p.sku,
+        payloads=(CatalogItemUpserted,),
+        partitions=partitions,
+        cleanup_policy=CleanupPolicy.DELETE,
+    )

@@ -15,7 +15,6 @@ use AckPolicy.MANUAL and commit themselves.
 
 import asyncio
 import logging
-import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from stockwire.contracts.envelope import Envelope, read_envelope, read_payload
 from stockwire.contracts.topics import TopicSpec
 from stockwire.runtime.inbox import Inbox
 from stockwire.runtime.settings import Settings
+from stockwire.runtime.telemetry import one_line
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +85,6 @@ def _summary(error: ValidationError, *within: str) -> str:
         location = ".".join(str(part) for part in (*within, *item["loc"])) or "(message)"
         parts.append(f"{location}: {item['msg']}")
     return "; ".join(parts)
-
-
-def _one_line(error: BaseException) -> str:
-    return "".join(traceback.format_exception_only(error)).strip()
 
 
 TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
@@ -323,7 +319,7 @@ class Consumer:
                         "%s batch of %d failed, applying one by one: %s",
                         self._consumer,
                         len(batch),
-                        _one_line(error),
+                        one_line(error),
                     )
                     return False
                 self._log_retry(batch[0][0], error)
@@ -356,7 +352,7 @@ class Consumer:
             received.topic,
             received.partition,
             received.offset,
-            _one_line(error),
+            one_line(error),
         )
 
     def _backoff(self, attempt: int) -> float:

@@ -8,6 +8,8 @@ and one key's events leave in the order they were written.
 
 A row is marked sent only after the broker acknowledged it; a relay killed in between
 leaves it unsent and it is published again (at-least-once; consumers' inboxes de-duplicate).
+A relay that fails (database, broker, or anything unexpected) retries with backoff until
+it is cancelled, and says in :meth:`OutboxRelay.health` whether it is publishing.
 """
 
 import asyncio
@@ -15,10 +17,12 @@ import contextlib
 import functools
 import json
 import logging
+import time
 from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import trace
 from prometheus_client import Counter
@@ -26,6 +30,7 @@ from prometheus_client import Counter
 from stockwire.runtime.db import connect
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import OUTBOX_CHANNEL
+from stockwire.runtime.telemetry import one_line
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -34,6 +39,9 @@ PUBLISHED = Counter("stockwire_outbox_published_total", "Outbox rows published",
 
 MAX_BATCH_BYTES = 512 * 1024
 """Record batch size; below Kafka's default message.max.bytes (1 MiB)."""
+
+CLOSE_TIMEOUT_S = 2.0
+"""How long closing a database connection politely may take before it is cut."""
 
 ADVISORY_NAMESPACE = 0x5354  # "ST": keeps our advisory locks apart from anyone else's
 
@@ -52,6 +60,9 @@ PURGE = "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - $1::
 
 
 def create_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
+    """The relay's producer. Its metadata, and with it each topic's partition count, is
+    refreshed every ``outbox_metadata_max_age_s``, so relays agree on where a key goes
+    soon after partitions are added."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         client_id=client_id,
@@ -59,7 +70,26 @@ def create_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
         enable_idempotence=settings.kafka_idempotence,
         linger_ms=5,
         max_batch_size=MAX_BATCH_BYTES,
+        request_timeout_ms=round(settings.outbox_publish_timeout_s * 1000),
+        metadata_max_age_ms=round(settings.outbox_metadata_max_age_s * 1000),
     )
+
+
+DATABASE_SIDE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+"""Failures of the database side; aiokafka wraps its own socket errors in KafkaError."""
+
+
+def _producer_survives(error: BaseException) -> bool:
+    """True if the producer recovers from ``error`` by itself: a database failure, or a
+    broker answer Kafka calls retriable. Anything else (a timed-out send, a non-retriable
+    answer, an unexpected exception) gets a new producer."""
+    if isinstance(error, KafkaError):
+        return bool(error.retriable)
+    return isinstance(error, DATABASE_SIDE)
 
 
 class OutboxRelay:
@@ -74,22 +104,19 @@ class OutboxRelay:
         self._conn: asyncpg.Connection | None = None
         self._listener: asyncpg.Connection | None = None
         self._partitioner = DefaultPartitioner()
-        self._partitions: dict[str, list[int]] = {}
+        self._last_success = time.monotonic()
+        self._busy = False
+        self._failing: str | None = None
 
     async def start(self) -> None:
         """Connect the producer; it is made here, not in __init__, because aiokafka binds
         it to the running event loop and a service is wired before its loop starts."""
-        self._producer = create_producer(self._settings, f"stockwire-{self._service}-relay")
-        await self._producer.start()
+        await self._start_producer()
+        self._last_success = time.monotonic()
 
     async def stop(self) -> None:
-        for conn in (self._listener, self._conn):
-            if conn is not None and not conn.is_closed():
-                await conn.close()
-        self._listener = self._conn = None
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+        await self._close_connections()
+        await self._stop_producer()
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; returns how many were published."""
@@ -116,15 +143,18 @@ class OutboxRelay:
 
         Building batches ourselves costs a fraction of one ``send()`` per record; the
         partition is the one Kafka's default partitioner picks for the key, as any
-        other client would, so a key's events share a partition.
+        other client would, so a key's events share a partition. Partition counts come
+        from the producer's metadata, which it refreshes every
+        ``outbox_metadata_max_age_s``, and which a failed round refreshes at once.
         """
+        partitions_of: dict[str, list[int]] = {}
         by_partition: dict[tuple[str, int], list[asyncpg.Record]] = {}
         for row in rows:
             topic = row["topic"]
-            partitions = self._partitions.get(topic)
+            partitions = partitions_of.get(topic)
             if partitions is None:
                 partitions = sorted(await producer.partitions_for(topic))
-                self._partitions[topic] = partitions
+                partitions_of[topic] = partitions
             partition = self._partitioner(row["key"].encode(), partitions, partitions)
             by_partition.setdefault((topic, partition), []).append(row)
         futures = []
@@ -144,25 +174,119 @@ class OutboxRelay:
         return await purge_sent(await self._connection(), self._settings)
 
     async def run(self) -> None:
-        """Publish forever: drain, then sleep until notified or the poll interval passes."""
-        await self._listen()
+        """Publish until cancelled: drain, then sleep until notified or the poll interval
+        passes.
+
+        Any failure, of the database, of the broker or unexpected, is logged and retried
+        after a backoff (``outbox_retry_initial_s`` doubling up to ``outbox_retry_max_s``),
+        with new database connections and, unless the producer recovers from the failure
+        by itself, a new producer. Only cancellation ends it.
+        """
         purge_every = 3600.0
-        since_purge = purge_every
+        last_purge: float | None = None
+        failures = 0
         while True:
+            self._wakeup.clear()  # a NOTIFY that arrives while draining starts another round
+            self._busy = True
             try:
+                await self._ensure_ready()
                 while await self.publish_pending():
                     pass
-                if since_purge >= purge_every:
+                if last_purge is None or time.monotonic() - last_purge >= purge_every:
                     await self.purge_sent()
-                    since_purge = 0.0
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("outbox relay for %s will retry: %s", self._service, error)
-                await self._reset_connections()
-            self._wakeup.clear()
-            interval = self._settings.outbox_poll_interval_s
+                    last_purge = time.monotonic()
+            except Exception as error:
+                delay = self._backoff(failures)
+                failures += 1
+                self._failed(error, delay)
+                await self._recover(error)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            self._succeeded()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=interval)
-            since_purge += interval
+                await asyncio.wait_for(
+                    self._wakeup.wait(), timeout=self._settings.outbox_poll_interval_s
+                )
+
+    def health(self) -> str:
+        """``ok``, or why the relay has not published for ``outbox_stalled_after_s``: its
+        last round failed, or a round has been running all that time.
+
+        The reason names the error's class only: an error's text can carry a host name
+        or a connection string, and readiness answers anyone who asks.
+        """
+        stalled_for = time.monotonic() - self._last_success
+        if stalled_for <= self._settings.outbox_stalled_after_s:
+            return "ok"
+        if self._failing is not None:
+            return f"not publishing for {stalled_for:.0f} s: {self._failing}"
+        if self._busy:
+            return f"not publishing for {stalled_for:.0f} s: a round has not finished"
+        return "ok"
+
+    def _succeeded(self) -> None:
+        self._last_success = time.monotonic()
+        self._busy = False
+        if self._failing is not None:
+            log.info("outbox relay for %s publishes again", self._service)
+        self._failing = None
+
+    def _failed(self, error: Exception, delay: float) -> None:
+        self._busy = False
+        self._failing = type(error).__name__
+        expected = isinstance(error, (KafkaError, *DATABASE_SIDE))
+        log.log(
+            logging.WARNING if expected else logging.ERROR,
+            "outbox relay for %s failed, retrying in %.1f s: %s",
+            self._service,
+            delay,
+            one_line(error),
+            exc_info=None if expected else error,
+        )
+
+    def _backoff(self, failures: int) -> float:
+        initial = self._settings.outbox_retry_initial_s
+        return float(min(self._settings.outbox_retry_max_s, initial * 2**failures))
+
+    async def _ensure_ready(self) -> None:
+        """A producer and a LISTEN connection, made again after a failure took them or the
+        server closed the listener."""
+        if self._producer is None:
+            await self._start_producer()
+        if self._listener is None or self._listener.is_closed():
+            await self._listen()
+
+    async def _recover(self, error: Exception) -> None:
+        """New database connections; a new producer unless it recovers by itself, and
+        otherwise fresh metadata, since a partition count may be what the send tripped on."""
+        await self._close_connections()
+        if not _producer_survives(error):
+            await self._stop_producer()
+        elif self._producer is not None:
+            self._producer.client.force_metadata_update()
+
+    async def _start_producer(self) -> None:
+        producer = create_producer(self._settings, f"stockwire-{self._service}-relay")
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        self._producer = producer
+
+    async def _stop_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception as error:
+                log.warning(
+                    "outbox relay for %s: stopping its producer failed: %s",
+                    self._service,
+                    one_line(error),
+                )
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
@@ -179,12 +303,18 @@ class OutboxRelay:
     def _notified(self, *_: object) -> None:
         self._wakeup.set()
 
-    async def _reset_connections(self) -> None:
-        for conn in (self._conn, self._listener):
-            if conn is not None and not conn.is_closed():
-                conn.terminate()
+    async def _close_connections(self) -> None:
+        """Close both connections; one that does not close promptly (a failure may have
+        left it mid-statement) is cut."""
+        connections = (self._conn, self._listener)
         self._conn = self._listener = None
-        await self._listen()
+        for conn in connections:
+            if conn is None or conn.is_closed():
+                continue
+            try:
+                await asyncio.wait_for(conn.close(), timeout=CLOSE_TIMEOUT_S)
+            except Exception:
+                conn.terminate()
 
 
 async def purge_sent(conn: asyncpg.Connection, settings: Settings) -> int:

@@ -102,6 +102,37 @@ class Settings(BaseSettings):
         description="PostgreSQL statement_timeout of every connection the runtime opens "
         "(pool, relay, LISTEN, outboxctl); 0 turns it off.",
     )
+    outbox_publish_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long the relay waits for the broker to acknowledge a batch (or to "
+        "answer at all) before the round counts as failed and is retried.",
+    )
+    outbox_retry_initial_s: float = Field(default=0.5, gt=0)
+    outbox_retry_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="The relay retries a failed round after outbox_retry_initial_s, "
+        "doubling up to this.",
+    )
+    outbox_stalled_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Readiness reports the relay once it has not published for this long "
+        "while failing (or stuck in a round).",
+    )
+    outbox_metadata_max_age_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="The relay refreshes topic metadata (partition counts) at least this "
+        "often, and at once after a failed round.",
+    )
+    readiness_cache_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="/readyz answers from a check at most this old, so a storm of probes "
+        "costs one check per interval.",
+    )
 
     otlp_endpoint: str | None = Field(
         default=None,
