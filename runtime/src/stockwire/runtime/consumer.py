@@ -10,7 +10,10 @@ error is retried a few times and then dead-lettered, so a poison message cannot 
 its partition forever.
 
 FastStream's default ACK_FIRST would commit before the handler runs, so subscribers here
-use AckPolicy.MANUAL and commit themselves.
+use AckPolicy.MANUAL and commit themselves. MANUAL does nothing when the handler raises,
+and the consumer's position is already past the failed poll, so a poll that fails rewinds
+its partitions itself before the error escapes: no record is ever committed past unless
+it was applied or dead-lettered.
 """
 
 import asyncio
@@ -21,8 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import ConsumerRecord
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -223,6 +226,7 @@ class Consumer:
         self._handle = handle
         self._dead_letters = DeadLetters(broker, consumer)
         self._max_batch = max_batch
+        self._escaped = 0  # polls in a row that failed; the backoff grows with them
         options: dict[str, Any] = {"batch": True, "max_records": max_batch} if max_batch > 1 else {}
         names = ", ".join(self._topics)
         for member in range(1, members + 1):
@@ -240,12 +244,36 @@ class Consumer:
             subscriber(self.on_message)
 
     async def on_message(self, message: KafkaMessage) -> None:
+        """Apply or dead-letter every record of the poll, then commit.
+
+        If anything escapes (a fetch while topping up, a dead letter that cannot be
+        published, a commit), FastStream's MANUAL policy neither commits nor rewinds: it
+        logs the error and fetches on from the consumer's position, already past this
+        poll, so the next commit would skip whatever was not done. So each partition of
+        the poll is first sought back to its first record neither applied nor
+        dead-lettered, nothing is committed, and the error is raised after a backoff.
+        """
         raw = message.raw_message
-        if isinstance(raw, tuple):
-            records = list(raw)
-            await self._top_up(message, records)
-        else:
-            records = [raw]
+        records = list(raw) if isinstance(raw, tuple) else [raw]
+        done: set[tuple[str, int, int]] = set()
+        try:
+            if isinstance(raw, tuple):
+                await self._top_up(message, records)
+            await self._apply_or_dead_letter(records, done)
+            await self._commit(message)
+        except BaseException as error:
+            self._rewind(message, records, done, error)
+            if isinstance(error, Exception):
+                await asyncio.sleep(self._backoff(self._escaped))
+                self._escaped += 1
+            raise
+        self._escaped = 0
+
+    async def _apply_or_dead_letter(
+        self, records: list[ConsumerRecord], done: set[tuple[str, int, int]]
+    ) -> None:
+        """Apply the records' events (together if possible) and dead-letter the rest,
+        adding to ``done`` each record once it is applied or dead-lettered."""
         batch: list[tuple[Received, ConsumerRecord]] = []
         for record in records:
             try:
@@ -253,14 +281,45 @@ class Consumer:
                 received = decode(spec, record.value, record.partition, record.offset)
             except InvalidMessage as error:
                 await self._dead_letter(record, str(error), error)
+                done.add(_position(record))
             else:
                 batch.append((received, record))
-        if len(batch) > 1 and not await self._apply_together(batch):
-            for item in batch:
-                await self._apply_alone(*item)
-        elif len(batch) == 1:
-            await self._apply_alone(*batch[0])
-        await self._commit(message)
+        if len(batch) > 1 and await self._apply_together(batch):
+            done.update(_position(record) for _, record in batch)
+            return
+        for item in batch:
+            await self._apply_alone(*item)
+            done.add(_position(item[1]))
+
+    def _rewind(
+        self,
+        message: KafkaMessage,
+        records: list[ConsumerRecord],
+        done: set[tuple[str, int, int]],
+        error: BaseException,
+    ) -> None:
+        """Seek each partition of ``records`` back to its first record not in ``done``."""
+        first: dict[TopicPartition, int] = {}
+        for record in records:
+            if _position(record) in done:
+                continue
+            partition = TopicPartition(record.topic, record.partition)
+            first[partition] = min(first.get(partition, record.offset), record.offset)
+        for partition, offset in first.items():
+            try:
+                message.consumer.seek(partition, offset)
+            except IllegalStateError:
+                # Revoked meanwhile: its next owner starts from the last commit, which is
+                # not past this record.
+                continue
+            log.warning(
+                "%s rewound %s[%s] to %s after %s",
+                self._consumer,
+                partition.topic,
+                partition.partition,
+                offset,
+                one_line(error),
+            )
 
     async def _top_up(self, message: KafkaMessage, records: list[ConsumerRecord]) -> None:
         """Fill the batch from the consumer that delivered it, for up to the linger time.
@@ -388,3 +447,7 @@ class Consumer:
                 self._consumer,
                 error,
             )
+
+
+def _position(record: ConsumerRecord) -> tuple[str, int, int]:
+    return record.topic, record.partition, record.offset
