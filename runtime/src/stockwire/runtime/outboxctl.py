@@ -7,7 +7,13 @@
 
 ``replay`` re-emits sent rows still inside the retention window (after a broker loss, or
 to rebuild a downstream read model); the relay publishes them again in their original
-order, and consumers' inboxes make the repeat harmless.
+order, and consumers' inboxes make the repeat harmless for events they still remember:
+those applied within their ``STOCKWIRE_INBOX_RETENTION_HOURS``, the replay horizon. A
+consumer whose inbox retention is shorter than this service's outbox retention would
+apply an older replayed event twice (services refuse to start so configured, but each
+checks its own settings only). ``purge`` deletes sent rows older than the retention
+window, as every service does every ``STOCKWIRE_RETENTION_PURGE_INTERVAL_S``, with the
+same code and the same lock: it does nothing while another instance is purging.
 """
 
 import argparse
@@ -16,7 +22,8 @@ import contextlib
 from datetime import datetime
 
 from stockwire.runtime.db import connect
-from stockwire.runtime.relay import OutboxRelay, purge_sent
+from stockwire.runtime.relay import OutboxRelay
+from stockwire.runtime.retention import purge
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import OUTBOX_CHANNEL
 
@@ -73,14 +80,6 @@ async def run_relay(settings: Settings, service: str) -> None:
         await relay.stop()
 
 
-async def purge(settings: Settings, service: str) -> int:
-    conn = await connect(settings, settings.service_url(service))
-    try:
-        return await purge_sent(conn, settings)
-    finally:
-        await conn.close()
-
-
 def _timestamp(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
@@ -112,7 +111,11 @@ def main() -> None:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_relay(settings, args.service))
     elif args.command == "purge":
-        print(f"{args.service}: purged {asyncio.run(purge(settings, args.service))} sent rows")
+        purged = asyncio.run(purge(settings, args.service, "outbox"))
+        if purged is None:
+            print(f"{args.service}: another instance is purging the outbox; nothing done")
+        else:
+            print(f"{args.service}: purged {purged} sent rows")
     else:
         count = asyncio.run(replay(settings, args.service, args.since, args.until, args.topic))
         print(f"{args.service}: {count} rows queued for re-emission")

@@ -18,7 +18,6 @@ import functools
 import json
 import logging
 import time
-from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -55,8 +54,6 @@ FOR UPDATE SKIP LOCKED
 """
 
 MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
-
-PURGE = "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - $1::interval"
 
 
 def create_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
@@ -170,9 +167,6 @@ class OutboxRelay:
             futures.append(await producer.send_batch(batch, topic, partition=partition))
         return futures
 
-    async def purge_sent(self) -> int:
-        return await purge_sent(await self._connection(), self._settings)
-
     async def run(self) -> None:
         """Publish until cancelled: drain, then sleep until notified or the poll interval
         passes.
@@ -182,8 +176,6 @@ class OutboxRelay:
         with new database connections and, unless the producer recovers from the failure
         by itself, a new producer. Only cancellation ends it.
         """
-        purge_every = 3600.0
-        last_purge: float | None = None
         failures = 0
         while True:
             self._wakeup.clear()  # a NOTIFY that arrives while draining starts another round
@@ -192,9 +184,6 @@ class OutboxRelay:
                 await self._ensure_ready()
                 while await self.publish_pending():
                     pass
-                if last_purge is None or time.monotonic() - last_purge >= purge_every:
-                    await self.purge_sent()
-                    last_purge = time.monotonic()
             except Exception as error:
                 delay = self._backoff(failures)
                 failures += 1
@@ -315,12 +304,6 @@ class OutboxRelay:
                 await asyncio.wait_for(conn.close(), timeout=CLOSE_TIMEOUT_S)
             except Exception:
                 conn.terminate()
-
-
-async def purge_sent(conn: asyncpg.Connection, settings: Settings) -> int:
-    """Delete rows sent longer ago than the retention window; returns how many."""
-    status = await conn.execute(PURGE, timedelta(hours=settings.outbox_retention_hours))
-    return int(status.split()[-1])
 
 
 @functools.lru_cache(maxsize=1024)

@@ -27,6 +27,7 @@ from stockwire.runtime.db import create_engine, session_factory
 from stockwire.runtime.inbox import Inbox
 from stockwire.runtime.outbox import OutboxWriter
 from stockwire.runtime.relay import OutboxRelay
+from stockwire.runtime.retention import purge_periodically
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import MessagingTables
 from stockwire.runtime.telemetry import configure_logging, configure_tracing
@@ -67,6 +68,11 @@ class ServiceRuntime:
         await self.relay.start()
         self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
         self._tasks.append(self._relay_task)
+        self._tasks.append(
+            asyncio.create_task(
+                purge_periodically(self.settings, self.name), name=f"{self.name}-retention"
+            )
+        )
         for name, job in self._jobs.items():
             self._tasks.append(asyncio.create_task(job(), name=name))
 

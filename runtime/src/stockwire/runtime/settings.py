@@ -6,8 +6,9 @@ service keeps its own database on it, called ``<database_prefix><service>``.
 """
 
 from functools import cached_property
+from typing import Self
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -127,6 +128,23 @@ class Settings(BaseSettings):
         description="The relay refreshes topic metadata (partition counts) at least this "
         "often, and at once after a failed round.",
     )
+    inbox_retention_hours: float = Field(
+        default=336.0,
+        gt=0,
+        description="How long a consumer remembers an applied event: the replay horizon. "
+        "Must be longer than outbox_retention_hours.",
+    )
+    retention_purge_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often expired outbox and inbox rows are purged (and once at start).",
+    )
+    retention_chunk_rows: int = Field(
+        default=5000,
+        ge=1,
+        le=100_000,
+        description="Rows a purge deletes (or, in the inbox, reads) per statement.",
+    )
     readiness_cache_s: float = Field(
         default=1.0,
         ge=0,
@@ -140,6 +158,19 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _inbox_outlives_outbox(self) -> Self:
+        """A replay re-emits outbox rows up to outbox_retention_hours old; a consumer that
+        has already forgotten such an event would apply it twice."""
+        if self.inbox_retention_hours <= self.outbox_retention_hours:
+            raise ValueError(
+                f"STOCKWIRE_INBOX_RETENTION_HOURS ({self.inbox_retention_hours:g}) must be "
+                f"longer than STOCKWIRE_OUTBOX_RETENTION_HOURS "
+                f"({self.outbox_retention_hours:g}): the inbox is the replay horizon, and an "
+                "event replayed from an outbox row older than it would be applied twice"
+            )
+        return self
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))
