@@ -18,6 +18,7 @@ from stockwire.contracts.catalog import (
 )
 from stockwire.contracts.envelope import wrap
 from stockwire.contracts.topics import CleanupPolicy, TopicSpec
+from stockwire.runtime.outbox import OutboxWriter
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import define_messaging_tables
 
@@ -130,3 +131,23 @@ def topic_spec(name: str, partitions: int = 1) -> TopicSpec:
         partitions=partitions,
         cleanup_policy=CleanupPolicy.DELETE,
     )
+
+
+async def add_outbox_rows(sessions, count: int, *, sent_days_ago: float | None) -> list[int]:
+    """``count`` rows, sent that many days ago (None: not sent); returns their ids."""
+    outbox = MESSAGING.outbox
+    async with sessions.begin() as session:
+        staged = await OutboxWriter(MESSAGING, producer="tests").add_many(
+            session, [item_event() for _ in range(count)]
+        )
+        event_ids = [row.event_id for row in staged]
+        ids = list(
+            await session.scalars(sa.select(outbox.c.id).where(outbox.c.event_id.in_(event_ids)))
+        )
+        if sent_days_ago is not None:
+            await session.execute(
+                sa.update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(sent_at=sa.func.now() - sa.text(f"interval '{sent_days_ago} days'"))
+            )
+    return ids

@@ -110,6 +110,7 @@ async def test_malformed_message_goes_to_dead_letters_and_the_next_one_is_applie
     headers = [dict(record.headers) for record in dead]
     assert b"invalid envelope" in headers[0]["dlq-reason"]
     assert b"payload.unit_cost" in headers[1]["dlq-reason"]
+    assert [h["dlq-reason-class"] for h in headers] == [b"invalid_envelope", b"invalid_payload"]
     for record_headers, offset in zip(headers, (b"0", b"1"), strict=True):
         assert record_headers["dlq-source-topic"] == spec.name.encode()
         assert record_headers["dlq-source-partition"] == b"0"

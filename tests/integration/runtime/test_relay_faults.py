@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry.sdk.trace import SpanProcessor
+from prometheus_client import REGISTRY
 from runtime_helpers import MESSAGING, PROBE_SERVICE, item_event, read_all, topic_spec, wait_for
 from sqlalchemy import event
 
@@ -94,6 +95,11 @@ async def test_relay_outlives_a_broker_that_stops_answering_and_readiness_says_s
             return reported_state[-1] != "ok"
 
         await wait_for(relay_reported, timeout_s=30)
+        failed_rounds = REGISTRY.get_sample_value(
+            "stockwire_outbox_relay_failures_total",
+            {"service": PROBE_SERVICE, "error": reported_state[-1].rsplit(" ", 1)[-1]},
+        )
+        assert failed_rounds and failed_rounds >= 1
         assert re.fullmatch(r"not publishing for \d+ s: \w+Error", reported_state[-1])
         assert await unsent(sessions) == 1
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from runtime_helpers import MESSAGING, PROBE_SERVICE, item_event, wait_for
+from runtime_helpers import MESSAGING, PROBE_SERVICE, add_outbox_rows, item_event, wait_for
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockwire.runtime.outbox import OutboxWriter
@@ -25,26 +25,6 @@ RETENTION = {"outbox_retention_hours": 24, "inbox_retention_hours": 48, "retenti
 def retaining(settings: Settings) -> Settings:
     """24 h for sent outbox rows, 48 h for inbox rows, purged 10 rows a statement."""
     return Settings(**(settings.model_dump() | RETENTION))
-
-
-async def add_outbox_rows(sessions, count: int, *, sent_days_ago: float | None) -> list[int]:
-    """``count`` rows, sent that many days ago (None: not sent); returns their ids."""
-    async with sessions.begin() as session:
-        staged = await OutboxWriter(MESSAGING, producer="tests").add_many(
-            session, [item_event() for _ in range(count)]
-        )
-        ids = list(
-            await session.scalars(
-                sa.select(outbox.c.id).where(outbox.c.event_id.in_([s.event_id for s in staged]))
-            )
-        )
-        if sent_days_ago is not None:
-            await session.execute(
-                sa.update(outbox)
-                .where(outbox.c.id.in_(ids))
-                .values(sent_at=sa.func.now() - sa.text(f"interval '{sent_days_ago} days'"))
-            )
-    return ids
 
 
 async def outbox_ids(sessions) -> set[int]:

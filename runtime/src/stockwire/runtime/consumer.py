@@ -17,14 +17,16 @@ it was applied or dead-lettered.
 """
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -38,6 +40,13 @@ from stockwire.contracts.base import Event
 from stockwire.contracts.envelope import Envelope, read_envelope, read_payload
 from stockwire.contracts.topics import TopicSpec
 from stockwire.runtime.inbox import Inbox
+from stockwire.runtime.metrics import (
+    CONSUMER_APPLY_SECONDS,
+    CONSUMER_BATCH_SIZE,
+    CONSUMER_LAG,
+    CONSUMER_RETRIES,
+    DEAD_LETTERS,
+)
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.telemetry import one_line
 
@@ -59,25 +68,39 @@ Handle = Callable[[AsyncSession, list[Received]], Awaitable[None]]
 """Applies new (never before applied) events, in order, inside the caller's transaction."""
 
 
+DeadLetterReason = Literal[
+    "tombstone", "invalid_envelope", "unknown_event_type", "invalid_payload", "handler_failed"
+]
+"""Why a message was dead-lettered, as a class: the ``dlq-reason-class`` header and the
+``reason`` label of ``stockwire_dead_letters_total``. ``dlq-reason`` has the details."""
+
+
 class InvalidMessage(Exception):
     """The message cannot be decoded into a registered payload: a dead letter."""
+
+    def __init__(self, reason: DeadLetterReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason: DeadLetterReason = reason
 
 
 def decode(spec: TopicSpec, value: bytes | None, partition: int, offset: int) -> Received:
     if value is None:
-        raise InvalidMessage("empty message (tombstone) on a topic that carries events")
+        raise InvalidMessage(
+            "tombstone", "empty message (tombstone) on a topic that carries events"
+        )
     try:
         envelope = read_envelope(value)
     except ValidationError as error:
-        raise InvalidMessage(f"invalid envelope: {_summary(error)}") from error
+        raise InvalidMessage("invalid_envelope", f"invalid envelope: {_summary(error)}") from error
     model = spec.payload_model(envelope.event_type)
     if model is None:
-        raise InvalidMessage(f"unknown event_type {envelope.event_type!r} on {spec.name}")
+        detail = f"unknown event_type {envelope.event_type!r} on {spec.name}"
+        raise InvalidMessage("unknown_event_type", detail)
     try:
         payload = read_payload(envelope, model)
     except ValidationError as error:
-        reason = f"invalid {envelope.event_type} payload: {_summary(error, 'payload')}"
-        raise InvalidMessage(reason) from error
+        detail = f"invalid {envelope.event_type} payload: {_summary(error, 'payload')}"
+        raise InvalidMessage("invalid_payload", detail) from error
     return Received(envelope, payload, spec.name, partition, offset)
 
 
@@ -162,11 +185,13 @@ class DeadLetters:
         key: bytes | None,
         partition: int,
         offset: int,
-        reason: str,
+        reason: DeadLetterReason,
+        detail: str,
         error: BaseException,
     ) -> None:
         headers = {
-            "dlq-reason": reason[:2000],
+            "dlq-reason": detail[:2000],
+            "dlq-reason-class": reason,
             "dlq-error-class": type(error).__name__,
             "dlq-source-topic": spec.name,
             "dlq-source-partition": str(partition),
@@ -175,13 +200,14 @@ class DeadLetters:
             "dlq-failed-at": datetime.now(UTC).isoformat(),
         }
         await self._broker.publish(value or b"", spec.dlq, key=key, headers=headers)
+        DEAD_LETTERS.labels(self._consumer, spec.name, reason).inc()
         log.error(
             "dead-lettered %s[%s]@%s for %s: %s",
             spec.name,
             partition,
             offset,
             self._consumer,
-            reason,
+            detail,
         )
 
 
@@ -239,6 +265,7 @@ class Consumer:
                 decoder=_undecoded,
                 title=f"{consumer}:{names}" + (f"#{member}" if member > 1 else ""),
                 description=f"{consumer} applies {names}",
+                listener=_ForgetRevokedLag(consumer),
                 **options,
             )
             subscriber(self.on_message)
@@ -259,8 +286,12 @@ class Consumer:
         try:
             if isinstance(raw, tuple):
                 await self._top_up(message, records)
+            started = time.perf_counter()
             await self._apply_or_dead_letter(records, done)
             await self._commit(message)
+            CONSUMER_APPLY_SECONDS.labels(self._consumer).observe(time.perf_counter() - started)
+            CONSUMER_BATCH_SIZE.labels(self._consumer).observe(len(records))
+            self._record_lag(message, records)
         except BaseException as error:
             self._rewind(message, records, done, error)
             if isinstance(error, Exception):
@@ -280,7 +311,7 @@ class Consumer:
                 spec = self._topics[record.topic]
                 received = decode(spec, record.value, record.partition, record.offset)
             except InvalidMessage as error:
-                await self._dead_letter(record, str(error), error)
+                await self._dead_letter(record, error.reason, str(error), error)
                 done.add(_position(record))
             else:
                 batch.append((received, record))
@@ -290,6 +321,24 @@ class Consumer:
         for item in batch:
             await self._apply_alone(*item)
             done.add(_position(item[1]))
+
+    def _record_lag(self, message: KafkaMessage, records: list[ConsumerRecord]) -> None:
+        """Lag of each partition of the poll: its high watermark as the last fetch
+        reported it, less the position after the poll's last record. Partitions without
+        records in a poll keep their last value; a revoked one is forgotten."""
+        consumer = message.consumer
+        if not isinstance(consumer, AIOKafkaConsumer):
+            return
+        next_offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            next_offsets[partition] = max(next_offsets.get(partition, 0), record.offset + 1)
+        for partition, next_offset in next_offsets.items():
+            highwater = consumer.highwater(partition)
+            if highwater is not None:
+                CONSUMER_LAG.labels(self._consumer, partition.topic, str(partition.partition)).set(
+                    max(highwater - next_offset, 0)
+                )
 
     def _rewind(
         self,
@@ -381,7 +430,7 @@ class Consumer:
                         one_line(error),
                     )
                     return False
-                self._log_retry(batch[0][0], error)
+                self._log_retry(batch[0][0], error, transient=True)
                 await asyncio.sleep(self._backoff(attempt - 1))
 
     async def _apply_alone(self, received: Received, record: ConsumerRecord) -> None:
@@ -394,17 +443,19 @@ class Consumer:
                 await self._transaction([received])
                 return
             except Exception as error:
-                if not is_transient(error):
+                transient = is_transient(error)
+                if not transient:
                     failures += 1
                     if failures >= self._settings.consumer_max_handler_failures:
-                        reason = f"handler failed {failures} times: {error!r}"
-                        await self._dead_letter(record, reason, error)
+                        detail = f"handler failed {failures} times: {error!r}"
+                        await self._dead_letter(record, "handler_failed", detail, error)
                         return
-                self._log_retry(received, error)
+                self._log_retry(received, error, transient=transient)
                 await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
 
-    def _log_retry(self, received: Received, error: BaseException) -> None:
+    def _log_retry(self, received: Received, error: BaseException, *, transient: bool) -> None:
+        CONSUMER_RETRIES.labels(self._consumer, "transient" if transient else "failure").inc()
         log.warning(
             "%s retrying %s[%s]@%s after %s",
             self._consumer,
@@ -418,7 +469,9 @@ class Consumer:
         initial = self._settings.consumer_retry_initial_s
         return float(min(self._settings.consumer_retry_max_s, initial * 2**attempt))
 
-    async def _dead_letter(self, record: ConsumerRecord, reason: str, error: BaseException) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord, reason: DeadLetterReason, detail: str, error: BaseException
+    ) -> None:
         attempt = 0
         while True:
             try:
@@ -429,6 +482,7 @@ class Consumer:
                     partition=record.partition,
                     offset=record.offset,
                     reason=reason,
+                    detail=detail,
                     error=error,
                 )
                 return
@@ -451,3 +505,19 @@ class Consumer:
 
 def _position(record: ConsumerRecord) -> tuple[str, int, int]:
     return record.topic, record.partition, record.offset
+
+
+class _ForgetRevokedLag(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Drops the lag of partitions this member no longer owns, so a partition that moved
+    to another member or instance is not reported, stale, twice."""
+
+    def __init__(self, consumer: str) -> None:
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        for partition in revoked:
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(self._consumer, partition.topic, str(partition.partition))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Nothing to do: an assigned partition's lag appears with its first records."""

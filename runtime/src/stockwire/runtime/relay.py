@@ -24,17 +24,21 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import trace
-from prometheus_client import Counter
 
 from stockwire.runtime.db import connect
+from stockwire.runtime.metrics import (
+    OUTBOX_OLDEST_UNSENT_AGE,
+    OUTBOX_PUBLISH_SECONDS,
+    OUTBOX_PUBLISHED,
+    OUTBOX_RELAY_FAILURES,
+    OUTBOX_UNSENT,
+)
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import OUTBOX_CHANNEL
 from stockwire.runtime.telemetry import one_line
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
-
-PUBLISHED = Counter("stockwire_outbox_published_total", "Outbox rows published", ["service"])
 
 MAX_BATCH_BYTES = 512 * 1024
 """Record batch size; below Kafka's default message.max.bytes (1 MiB)."""
@@ -54,6 +58,14 @@ FOR UPDATE SKIP LOCKED
 """
 
 MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
+
+BACKLOG = """
+SELECT (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS unsent,
+       (SELECT extract(epoch FROM now() - created_at)::float8 FROM outbox
+        WHERE sent_at IS NULL ORDER BY id LIMIT 1) AS oldest_age_s
+"""
+"""Both read the partial index on unsent rows: the count, and the first row by id (the
+oldest but for a slow writer's transaction committing late)."""
 
 
 def create_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
@@ -122,6 +134,7 @@ class OutboxRelay:
         producer = self._producer
         conn = await self._connection()
         async with conn.transaction():
+            claimed_at = time.perf_counter()
             rows = await conn.fetch(CLAIM, ADVISORY_NAMESPACE, self._settings.outbox_batch_size)
             if not rows:
                 return 0
@@ -129,9 +142,17 @@ class OutboxRelay:
                 "outbox publish", attributes={"stockwire.outbox.rows": len(rows)}
             ):
                 await asyncio.gather(*await self._send(producer, rows))
+            acknowledged = time.perf_counter() - claimed_at
             await conn.execute(MARK_SENT, [row["id"] for row in rows])
-        PUBLISHED.labels(self._service).inc(len(rows))
+        OUTBOX_PUBLISH_SECONDS.labels(self._service).observe(acknowledged)
+        OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
+
+    async def observe_backlog(self) -> None:
+        """Set the backlog gauges: unsent rows and the age of the oldest, in one query."""
+        row = await (await self._connection()).fetchrow(BACKLOG)
+        OUTBOX_UNSENT.labels(self._service).set(row["unsent"])
+        OUTBOX_OLDEST_UNSENT_AGE.labels(self._service).set(row["oldest_age_s"] or 0.0)
 
     async def _send(
         self, producer: AIOKafkaProducer, rows: list[asyncpg.Record]
@@ -174,16 +195,26 @@ class OutboxRelay:
         Any failure, of the database, of the broker or unexpected, is logged and retried
         after a backoff (``outbox_retry_initial_s`` doubling up to ``outbox_retry_max_s``),
         with new database connections and, unless the producer recovers from the failure
-        by itself, a new producer. Only cancellation ends it.
+        by itself, a new producer. Only cancellation ends it. Every
+        ``outbox_backlog_interval_s`` it also measures the backlog.
         """
         failures = 0
+        next_observation = 0.0
         while True:
             self._wakeup.clear()  # a NOTIFY that arrives while draining starts another round
             self._busy = True
             try:
-                await self._ensure_ready()
-                while await self.publish_pending():
-                    pass
+                while True:
+                    # Measured before publishing, and while a long backlog drains: the
+                    # backlog matters most when the broker is away or slow.
+                    if time.monotonic() >= next_observation:
+                        await self.observe_backlog()
+                        next_observation = (
+                            time.monotonic() + self._settings.outbox_backlog_interval_s
+                        )
+                    await self._ensure_ready()
+                    if not await self.publish_pending():
+                        break
             except Exception as error:
                 delay = self._backoff(failures)
                 failures += 1
@@ -224,6 +255,7 @@ class OutboxRelay:
     def _failed(self, error: Exception, delay: float) -> None:
         self._busy = False
         self._failing = type(error).__name__
+        OUTBOX_RELAY_FAILURES.labels(self._service, self._failing).inc()
         expected = isinstance(error, (KafkaError, *DATABASE_SIDE))
         log.log(
             logging.WARNING if expected else logging.ERROR,

@@ -26,6 +26,7 @@ from typing import Literal
 import asyncpg
 
 from stockwire.runtime.db import connect
+from stockwire.runtime.metrics import RETENTION_PURGED
 from stockwire.runtime.relay import ADVISORY_NAMESPACE
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import OUTBOX_SHARDS
@@ -121,6 +122,7 @@ async def purge(settings: Settings, service: str, table: Table) -> int | None:
             await conn.execute("SELECT pg_advisory_unlock($1, $2)", *lock)
     finally:
         await conn.close()
+    RETENTION_PURGED.labels(service, table).inc(purged)
     retention = getattr(settings, f"{table}_retention_hours")
     log.info(
         "%s: purged %d %s rows older than %g h (%d chunks, %.1f s)",

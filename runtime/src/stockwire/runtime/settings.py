@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         description="The relay refreshes topic metadata (partition counts) at least this "
         "often, and at once after a failed round.",
     )
+    outbox_backlog_interval_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often the relay measures the outbox backlog for its metrics.",
+    )
     inbox_retention_hours: float = Field(
         default=336.0,
         gt=0,
