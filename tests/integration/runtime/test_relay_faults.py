@@ -95,11 +95,8 @@ async def test_relay_outlives_a_broker_that_stops_answering_and_readiness_says_s
             return reported_state[-1] != "ok"
 
         await wait_for(relay_reported, timeout_s=30)
-        failed_rounds = REGISTRY.get_sample_value(
-            "stockwire_outbox_relay_failures_total",
-            {"service": PROBE_SERVICE, "error": reported_state[-1].rsplit(" ", 1)[-1]},
-        )
-        assert failed_rounds and failed_rounds >= 1
+        error = reported_state[-1].rsplit(" ", 1)[-1]
+        assert failed_rounds({"service": PROBE_SERVICE, "error": error}) >= 1
         assert re.fullmatch(r"not publishing for \d+ s: \w+Error", reported_state[-1])
         assert await unsent(sessions) == 1
 
@@ -233,6 +230,67 @@ async def test_relay_routes_by_the_new_partition_count_once_partitions_are_added
     assert routed == {key.encode(): where(key.encode(), six, six) for key in keys}
 
 
+async def test_a_failed_round_refreshes_the_partition_count_at_once(
+    settings, sessions, probe_engine, clean_outbox
+):
+    """Given a relay whose metadata says a topic has 2 partitions and would not expire
+    for an hour, when the topic gets 6 and then a round fails (its claim, stuck behind a
+    lock, hits the statement timeout), then the relay's next rounds route by 6.
+
+    A failed send would be the natural trigger, but Tansu accepts records for partitions
+    a topic no longer has, so no send fails there; any failed round refreshes."""
+    topic = f"test.relay-{uuid.uuid4().hex[:8]}.v1"
+    await create_topic(settings.kafka_bootstrap_servers, topic, partitions=2)
+    spec = topic_spec(topic)
+    writer = OutboxWriter(MESSAGING, producer="tests")
+    relay = OutboxRelay(
+        with_overrides(
+            settings,
+            outbox_metadata_max_age_s=3600,
+            database_statement_timeout_s=0.2,
+            outbox_retry_initial_s=0.05,
+        ),
+        PROBE_SERVICE,
+    )
+    failures = {"service": PROBE_SERVICE, "error": "QueryCanceledError"}
+    await relay.start()
+    running = asyncio.create_task(relay.run())
+    try:
+        async with sessions.begin() as session:
+            await writer.add(session, item_event("WARM-UP"), topic=spec)
+        await wait_for(lambda: _none_unsent(sessions))
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+        await admin.start()
+        try:
+            await admin.delete_topics([topic])
+            await admin.create_topics([NewTopic(topic, 6, 1)])
+        finally:
+            await admin.close()
+
+        failed_before = failed_rounds(failures)
+        async with probe_engine.connect() as conn, conn.begin():
+            await conn.execute(sa.text("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE"))
+
+            async def round_failed() -> bool:
+                return failed_rounds(failures) > failed_before
+
+            await wait_for(round_failed, timeout_s=20)
+        keys = [f"REROUTED-{n}" for n in range(30)]
+        async with sessions.begin() as session:
+            await writer.add_many(session, [item_event(key) for key in keys], topic=spec)
+        await wait_for(lambda: _none_unsent(sessions), timeout_s=20)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await relay.stop()
+
+    six = list(range(6))
+    where = DefaultPartitioner()
+    records = await read_all(settings, topic, expect=len(keys))
+    routed = {r.key: r.partition for r in records}
+    assert routed == {key.encode(): where(key.encode(), six, six) for key in keys}
+
+
 class ShutdownRecorder(SpanProcessor):
     """Stands for the trace exporter: records that the tracer provider shut it down."""
 
@@ -241,6 +299,10 @@ class ShutdownRecorder(SpanProcessor):
 
     def shutdown(self) -> None:
         self.shut_down = True
+
+
+def failed_rounds(labels: dict[str, str]) -> float:
+    return REGISTRY.get_sample_value("stockwire_outbox_relay_failures_total", labels) or 0.0
 
 
 async def _none_unsent(sessions) -> bool:

@@ -280,12 +280,15 @@ class OutboxRelay:
 
     async def _recover(self, error: Exception) -> None:
         """New database connections; a new producer unless it recovers by itself, and
-        otherwise fresh metadata, since a partition count may be what the send tripped on."""
+        otherwise fresh metadata, since a partition count may be what the send tripped on
+        (a new producer starts with fresh metadata)."""
         await self._close_connections()
         if not _producer_survives(error):
             await self._stop_producer()
         elif self._producer is not None:
-            self._producer.client.force_metadata_update()
+            refreshed = self._producer.client.force_metadata_update()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(refreshed, timeout=self._settings.outbox_publish_timeout_s)
 
     async def _start_producer(self) -> None:
         producer = create_producer(self._settings, f"stockwire-{self._service}-relay")
