@@ -6,11 +6,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from runtime_helpers import MESSAGING, PROBE_SERVICE, metadata
+from runtime_helpers import MESSAGING, PROBE_SERVICE, metadata, topic_spec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from stockwire.contracts.catalog import CatalogItemUpserted
-from stockwire.contracts.topics import CleanupPolicy, TopicSpec
+from stockwire.contracts.topics import TopicSpec
 from stockwire.runtime.db import create_engine, ensure_database, session_factory
 from stockwire.runtime.settings import Settings
 
@@ -42,15 +41,7 @@ async def scratch_topic(settings: Settings) -> Callable[..., Awaitable[TopicSpec
     """Creates a fresh topic (and its dead-letter topic) carrying catalog item payloads."""
 
     async def create(partitions: int = 3) -> TopicSpec:
-        spec = TopicSpec(
-            name=f"test.runtime-{uuid.uuid4().hex[:12]}.v1",
-            owner="tests",
-            key="sku",
-            key_of=lambda p: p.sku,
-            payloads=(CatalogItemUpserted,),
-            partitions=partitions,
-            cleanup_policy=CleanupPolicy.DELETE,
-        )
+        spec = topic_spec(f"test.runtime-{uuid.uuid4().hex[:12]}.v1", partitions)
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
         await admin.start()
         try:

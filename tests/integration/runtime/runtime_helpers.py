@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from stockwire.contracts.catalog import (
     CatalogItemUpserted,
@@ -16,6 +16,9 @@ from stockwire.contracts.catalog import (
     ItemStatus,
     TrackingMode,
 )
+from stockwire.contracts.envelope import wrap
+from stockwire.contracts.topics import CleanupPolicy, TopicSpec
+from stockwire.runtime.outbox import OutboxWriter
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import define_messaging_tables
 
@@ -85,3 +88,66 @@ async def read_all(
         return records
     finally:
         await consumer.stop()
+
+
+async def applied_skus(sessions, consumer: str) -> list[str]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            sa.select(applied.c.sku).where(applied.c.consumer == consumer).order_by(applied.c.id)
+        )
+        return list(rows)
+
+
+async def wait_for(condition, timeout_s: float = 40.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
+        await asyncio.sleep(0.2)
+
+
+async def publish_raw(settings, topic: str, values: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for key, value in values:
+            await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+def envelope_bytes(event: CatalogItemUpserted) -> bytes:
+    """The event as a producer puts it on the wire."""
+    return wrap(event, producer="tests").model_dump_json().encode()
+
+
+def topic_spec(name: str, partitions: int = 1) -> TopicSpec:
+    """A topic carrying catalog item payloads, keyed by SKU, for the runtime's tests."""
+    return TopicSpec(
+        name=name,
+        owner="tests",
+        key="sku",
+        key_of=lambda p: p.sku,
+        payloads=(CatalogItemUpserted,),
+        partitions=partitions,
+        cleanup_policy=CleanupPolicy.DELETE,
+    )
+
+
+async def add_outbox_rows(sessions, count: int, *, sent_days_ago: float | None) -> list[int]:
+    """``count`` rows, sent that many days ago (None: not sent); returns their ids."""
+    outbox = MESSAGING.outbox
+    async with sessions.begin() as session:
+        staged = await OutboxWriter(MESSAGING, producer="tests").add_many(
+            session, [item_event() for _ in range(count)]
+        )
+        event_ids = [row.event_id for row in staged]
+        ids = list(
+            await session.scalars(sa.select(outbox.c.id).where(outbox.c.event_id.in_(event_ids)))
+        )
+        if sent_days_ago is not None:
+            await session.execute(
+                sa.update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(sent_at=sa.func.now() - sa.text(f"interval '{sent_days_ago} days'"))
+            )
+    return ids

@@ -5,9 +5,17 @@ import json
 import uuid
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
-from runtime_helpers import MESSAGING, PROBE_SERVICE, applied, item_event, read_all
+from runtime_helpers import (
+    MESSAGING,
+    PROBE_SERVICE,
+    applied,
+    applied_skus,
+    item_event,
+    publish_raw,
+    read_all,
+    wait_for,
+)
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from stockwire.contracts.envelope import wrap
@@ -15,21 +23,6 @@ from stockwire.runtime.broker import create_broker
 from stockwire.runtime.consumer import Consumer, Received
 from stockwire.runtime.db import session_factory
 from stockwire.runtime.inbox import Inbox
-
-
-async def applied_skus(sessions, consumer: str) -> list[str]:
-    async with sessions() as session:
-        rows = await session.scalars(
-            sa.select(applied.c.sku).where(applied.c.consumer == consumer).order_by(applied.c.id)
-        )
-        return list(rows)
-
-
-async def wait_for(condition, timeout_s: float = 40.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
-        await asyncio.sleep(0.2)
 
 
 def recording_consumer(
@@ -55,16 +48,6 @@ def recording_consumer(
         handle=handle,
         max_batch=max_batch,
     )
-
-
-async def publish_raw(settings, topic: str, values: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        for key, value in values:
-            await producer.send_and_wait(topic, value=value, key=key)
-    finally:
-        await producer.stop()
 
 
 async def test_same_event_delivered_three_times_is_applied_once(settings, sessions, scratch_topic):
@@ -127,6 +110,7 @@ async def test_malformed_message_goes_to_dead_letters_and_the_next_one_is_applie
     headers = [dict(record.headers) for record in dead]
     assert b"invalid envelope" in headers[0]["dlq-reason"]
     assert b"payload.unit_cost" in headers[1]["dlq-reason"]
+    assert [h["dlq-reason-class"] for h in headers] == [b"invalid_envelope", b"invalid_payload"]
     for record_headers, offset in zip(headers, (b"0", b"1"), strict=True):
         assert record_headers["dlq-source-topic"] == spec.name.encode()
         assert record_headers["dlq-source-partition"] == b"0"

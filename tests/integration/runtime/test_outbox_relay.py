@@ -162,27 +162,6 @@ async def test_replay_re_emits_sent_rows_within_retention(
     assert [read_envelope(r.value).event_id for r in records] == [envelope.event_id] * 2
 
 
-async def test_purge_deletes_only_rows_sent_before_the_retention_window(
-    settings, sessions, clean_outbox
-):
-    async with sessions.begin() as session:
-        await OutboxWriter(MESSAGING, producer="tests").add_many(
-            session, [item_event(), item_event(), item_event()]
-        )
-        await session.execute(
-            sa.update(MESSAGING.outbox)
-            .where(MESSAGING.outbox.c.id.in_(sa.select(MESSAGING.outbox.c.id).limit(1)))
-            .values(sent_at=sa.func.now() - sa.text("interval '30 days'"))
-        )
-    relay = OutboxRelay(settings.model_copy(update={"outbox_retention_hours": 24}), PROBE_SERVICE)
-    try:
-        assert await relay.purge_sent() == 1
-    finally:
-        await relay.stop()
-    async with sessions() as session:
-        assert await session.scalar(sa.select(sa.func.count()).select_from(MESSAGING.outbox)) == 2
-
-
 async def test_relay_puts_a_key_on_the_partition_any_kafka_client_would(
     settings, sessions, scratch_topic, clean_outbox
 ):

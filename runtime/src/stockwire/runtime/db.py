@@ -21,7 +21,27 @@ def create_engine(settings: Settings, service: str) -> AsyncEngine:
         settings.service_url(service),
         pool_size=settings.database_pool_size,
         pool_pre_ping=True,
+        connect_args={"server_settings": server_settings(settings)},
     )
+
+
+def server_settings(settings: Settings) -> dict[str, str]:
+    """Session settings of every connection the runtime opens, pooled or raw.
+
+    ``statement_timeout`` cancels a statement stuck behind a lock or running away, which
+    would otherwise hold its connection, and whatever waits on it, forever. It does not
+    touch an idle session, so a LISTEN connection waiting for notifications is safe.
+    """
+    timeout_ms = round(settings.database_statement_timeout_s * 1000)
+    if settings.database_statement_timeout_s > 0:
+        timeout_ms = max(timeout_ms, 1)  # 0 would mean no timeout at all
+    return {"statement_timeout": str(timeout_ms)}
+
+
+async def connect(settings: Settings, url: URL) -> asyncpg.Connection:
+    """A raw asyncpg connection (LISTEN/NOTIFY, the relay, admin tools) with the session
+    settings of the pool."""
+    return await asyncpg.connect(asyncpg_dsn(url), server_settings=server_settings(settings))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -36,7 +56,7 @@ def asyncpg_dsn(url: URL) -> str:
 async def ensure_database(settings: Settings, service: str) -> bool:
     """Create ``service``'s database on the configured server if absent; True if created."""
     name = settings.database_name(service)
-    conn = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
+    conn = await connect(settings, settings.server_url())
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if exists:

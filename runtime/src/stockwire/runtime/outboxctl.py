@@ -7,7 +7,13 @@
 
 ``replay`` re-emits sent rows still inside the retention window (after a broker loss, or
 to rebuild a downstream read model); the relay publishes them again in their original
-order, and consumers' inboxes make the repeat harmless.
+order, and consumers' inboxes make the repeat harmless for events they still remember:
+those applied within their ``STOCKWIRE_INBOX_RETENTION_HOURS``, the replay horizon. A
+consumer whose inbox retention is shorter than this service's outbox retention would
+apply an older replayed event twice (services refuse to start so configured, but each
+checks its own settings only). ``purge`` deletes sent rows older than the retention
+window, as every service does every ``STOCKWIRE_RETENTION_PURGE_INTERVAL_S``, with the
+same code and the same lock: it does nothing while another instance is purging.
 """
 
 import argparse
@@ -15,10 +21,9 @@ import asyncio
 import contextlib
 from datetime import datetime
 
-import asyncpg
-
-from stockwire.runtime.db import asyncpg_dsn
-from stockwire.runtime.relay import OutboxRelay, purge_sent
+from stockwire.runtime.db import connect
+from stockwire.runtime.relay import OutboxRelay
+from stockwire.runtime.retention import purge
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import OUTBOX_CHANNEL
 
@@ -38,7 +43,7 @@ WHERE sent_at IS NOT NULL AND created_at >= $1 AND ($2::timestamptz IS NULL OR c
 
 
 async def status(settings: Settings, service: str) -> str:
-    conn = await asyncpg.connect(asyncpg_dsn(settings.service_url(service)))
+    conn = await connect(settings, settings.service_url(service))
     try:
         row = await conn.fetchrow(STATUS)
     finally:
@@ -58,7 +63,7 @@ async def replay(
     topic: str | None = None,
 ) -> int:
     """Mark sent rows created in [since, until) unsent again; returns how many."""
-    conn = await asyncpg.connect(asyncpg_dsn(settings.service_url(service)))
+    conn = await connect(settings, settings.service_url(service))
     try:
         result = await conn.execute(REPLAY, since, until, topic)
         await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
@@ -74,14 +79,6 @@ async def run_relay(settings: Settings, service: str) -> None:
         await relay.run()
     finally:
         await relay.stop()
-
-
-async def purge(settings: Settings, service: str) -> int:
-    conn = await asyncpg.connect(asyncpg_dsn(settings.service_url(service)))
-    try:
-        return await purge_sent(conn, settings)
-    finally:
-        await conn.close()
 
 
 def _timestamp(value: str) -> datetime:
@@ -115,7 +112,11 @@ def main() -> None:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_relay(settings, args.service))
     elif args.command == "purge":
-        print(f"{args.service}: purged {asyncio.run(purge(settings, args.service))} sent rows")
+        purged = asyncio.run(purge(settings, args.service, "outbox"))
+        if purged is None:
+            print(f"{args.service}: another instance is purging the outbox; nothing done")
+        else:
+            print(f"{args.service}: purged {purged} sent rows")
     else:
         count = asyncio.run(replay(settings, args.service, args.since, args.until, args.topic))
         print(f"{args.service}: {count} rows queued for re-emission")

@@ -7,11 +7,12 @@ jobs and stops them on shutdown; uvicorn turns SIGINT/SIGTERM into that shutdown
 """
 
 import asyncio
-import contextlib
 import gc
 import logging
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 
 import uvicorn
 from fastapi import FastAPI
@@ -26,6 +27,7 @@ from stockwire.runtime.db import create_engine, session_factory
 from stockwire.runtime.inbox import Inbox
 from stockwire.runtime.outbox import OutboxWriter
 from stockwire.runtime.relay import OutboxRelay
+from stockwire.runtime.retention import purge_periodically
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import MessagingTables
 from stockwire.runtime.telemetry import configure_logging, configure_tracing
@@ -50,6 +52,9 @@ class ServiceRuntime:
         default_factory=dict, repr=False
     )
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
+    _relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _readiness: tuple[float, dict[str, str]] | None = field(default=None, repr=False)
+    _readiness_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def run_in_background(
         self, name: str, job: Callable[[], Coroutine[object, object, None]]
@@ -61,24 +66,65 @@ class ServiceRuntime:
     async def start(self) -> None:
         await start_broker(self.broker)
         await self.relay.start()
-        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+        self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
+        self._tasks.append(self._relay_task)
+        self._tasks.append(
+            asyncio.create_task(
+                purge_periodically(self.settings, self.name), name=f"{self.name}-retention"
+            )
+        )
         for name, job in self._jobs.items():
             self._tasks.append(asyncio.create_task(job(), name=name))
 
     async def stop(self) -> None:
+        """Stop everything started, in order; every step runs even if one before it
+        failed, so the broker, the database pool and the trace exporter are always
+        released. Each failure is logged; the first is raised once all steps ran."""
+        failures: list[BaseException] = []
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                pass
+            except Exception as error:
+                log.exception("%s: background task %s failed while stopping", self.name, task)
+                failures.append(error)
         self._tasks.clear()
-        await self.relay.stop()
-        await self.broker.stop()
-        await self.engine.dispose()
-        self.tracer_provider.shutdown()
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("outbox relay", self.relay.stop),
+            ("broker", self.broker.stop),
+            ("database pool", self.engine.dispose),
+            ("trace exporter", partial(asyncio.to_thread, self.tracer_provider.shutdown)),
+        ]
+        for what, step in steps:
+            try:
+                await step()
+            except Exception as error:
+                log.exception("%s: stopping the %s failed", self.name, what)
+                failures.append(error)
+        if failures:
+            raise failures[0]
 
     async def readiness(self) -> dict[str, str]:
-        """Each dependency's state; all "ok" means ready."""
+        """Each dependency's state; all "ok" means ready.
+
+        The answer is reused for ``readiness_cache_s``, and concurrent callers share one
+        check: a probe costs a pool connection and a broker round trip, and a storm of
+        probes must not take the pool from the requests they are meant to protect.
+        """
+        async with self._readiness_lock:
+            now = time.monotonic()
+            if self._readiness is not None:
+                checked_at, checks = self._readiness
+                if now - checked_at < self.settings.readiness_cache_s:
+                    return dict(checks)
+            checks = await self._check_readiness()
+            self._readiness = (time.monotonic(), checks)
+            return dict(checks)
+
+    async def _check_readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
             async with self.engine.connect() as conn:
@@ -87,7 +133,18 @@ class ServiceRuntime:
         except Exception as error:
             checks["database"] = f"unreachable: {error.__class__.__name__}"
         checks["broker"] = "ok" if await self.broker.ping(timeout=2.0) else "unreachable"
+        checks["relay"] = self._relay_state()
         return checks
+
+    def _relay_state(self) -> str:
+        """The relay's own account of itself, unless its task is gone."""
+        task = self._relay_task
+        if task is None:
+            return "not started"
+        if task.done():
+            error = None if task.cancelled() else task.exception()
+            return f"stopped: {type(error).__name__}" if error else "stopped"
+        return self.relay.health()
 
 
 async def start_broker(broker: KafkaBroker) -> None:

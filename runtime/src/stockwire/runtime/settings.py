@@ -6,8 +6,9 @@ service keeps its own database on it, called ``<database_prefix><service>``.
 """
 
 from functools import cached_property
+from typing import Self
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -128,12 +129,88 @@ class Settings(BaseSettings):
         description="Unexpected handler errors on one message before it is dead-lettered.",
     )
 
+    # Fault tolerance, retention and metrics of the messaging runtime: how long a statement
+    # may run, how the relay retries and when readiness reports it, how long outbox and
+    # inbox rows are kept, and how often the runtime measures itself.
+    database_statement_timeout_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="PostgreSQL statement_timeout of every connection the runtime opens "
+        "(pool, relay, LISTEN, outboxctl); 0 turns it off.",
+    )
+    outbox_publish_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long the relay waits for the broker to acknowledge a batch (or to "
+        "answer at all) before the round counts as failed and is retried.",
+    )
+    outbox_retry_initial_s: float = Field(default=0.5, gt=0)
+    outbox_retry_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="The relay retries a failed round after outbox_retry_initial_s, "
+        "doubling up to this.",
+    )
+    outbox_stalled_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Readiness reports the relay once it has not published for this long "
+        "while failing (or stuck in a round).",
+    )
+    outbox_metadata_max_age_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="The relay refreshes topic metadata (partition counts) at least this "
+        "often, and at once after a failed round.",
+    )
+    outbox_backlog_interval_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often the relay measures the outbox backlog for its metrics.",
+    )
+    inbox_retention_hours: float = Field(
+        default=336.0,
+        gt=0,
+        description="How long a consumer remembers an applied event: the replay horizon. "
+        "Must be longer than outbox_retention_hours.",
+    )
+    retention_purge_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often expired outbox and inbox rows are purged (and once at start).",
+    )
+    retention_chunk_rows: int = Field(
+        default=5000,
+        ge=1,
+        le=100_000,
+        description="Rows a purge deletes (or, in the inbox, reads) per statement.",
+    )
+    readiness_cache_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="/readyz answers from a check at most this old, so a storm of probes "
+        "costs one check per interval.",
+    )
+
     otlp_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices("STOCKWIRE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
     )
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _inbox_outlives_outbox(self) -> Self:
+        """A replay re-emits outbox rows up to outbox_retention_hours old; a consumer that
+        has already forgotten such an event would apply it twice."""
+        if self.inbox_retention_hours <= self.outbox_retention_hours:
+            raise ValueError(
+                f"STOCKWIRE_INBOX_RETENTION_HOURS ({self.inbox_retention_hours:g}) must be "
+                f"longer than STOCKWIRE_OUTBOX_RETENTION_HOURS "
+                f"({self.outbox_retention_hours:g}): the inbox is the replay horizon, and an "
+                "event replayed from an outbox row older than it would be applied twice"
+            )
+        return self
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))

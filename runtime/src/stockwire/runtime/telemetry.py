@@ -8,6 +8,7 @@ JSON object a line carrying the current trace and span ids.
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 
 from opentelemetry import trace
@@ -40,6 +41,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+def one_line(error: BaseException) -> str:
+    """``Class: message`` of an exception, for a log line that is not a traceback."""
+    return "".join(traceback.format_exception_only(error)).strip()
 
 
 def configure_logging(service: str, settings: Settings) -> None:

@@ -29,28 +29,60 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (
 """What a database call can raise (a connection refused is an ``OSError``)."""
 
 
+TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    OSError,  # refused or reset connections, and TimeoutError
+    asyncpg.InterfaceError,
+    sa_exc.InterfaceError,
+    sa_exc.OperationalError,
+    sa_exc.TimeoutError,  # no pooled connection came free within pool_timeout
+)
+"""Failures recognised by type: the connection, the driver or the pool, not the statement."""
+
+TRANSIENT_SQLSTATE_CLASSES = frozenset({"08"})
+"""Connection exceptions (08xxx): the connection failed or was lost."""
+
+TRANSIENT_SQLSTATES = frozenset(
+    {
+        "25006",  # read-only transaction: a standby, which is what a failover looks like
+        "40001",  # serialization failure, including conflicts with recovery on a standby
+        "40P01",  # deadlock detected
+        "53000",  # insufficient resources
+        "53100",  # disk full
+        "53200",  # out of memory
+        "53300",  # too many connections
+        "55P03",  # lock not available: lock_timeout
+        "57014",  # query canceled: statement_timeout, or an operator's pg_cancel_backend
+        "57P01",  # admin shutdown: a fast shutdown or pg_terminate_backend
+        "57P02",  # crash shutdown: another backend crashed, the server restarts
+        "57P03",  # cannot connect now: the server is starting up or in recovery
+    }
+)
+"""PostgreSQL errors that go away by themselves. ``53400`` (configuration limit exceeded,
+e.g. too many locks in one transaction) is left out on purpose: a batch that hits it hits
+it every time, and classing it as poison lets the batch be split."""
+
+
 def is_transient(error: BaseException) -> bool:
-    """True for failures that go away by themselves: retry, never drop."""
+    """True for failures that go away by themselves: retry, never dead-letter.
+
+    SQLAlchemy wraps the driver's exception (``DBAPIError.orig``, whose ``__cause__`` is
+    the asyncpg exception), so the whole chain is examined. PostgreSQL errors are told
+    apart by SQLSTATE, which asyncpg's exceptions and SQLAlchemy's adapted ones both carry.
+    """
     seen: BaseException | None = error
-    while seen is not None:
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
         if isinstance(seen, CommitOutcomeUnknown):
             return False
-        if isinstance(
-            seen,
-            OSError
-            | TimeoutError
-            | asyncpg.PostgresConnectionError
-            | asyncpg.CannotConnectNowError
-            | asyncpg.InterfaceError
-            | asyncpg.SerializationError
-            | asyncpg.DeadlockDetectedError
-            | asyncpg.TooManyConnectionsError
-            | sa_exc.InterfaceError,
-        ):
+        if isinstance(seen, TRANSIENT_TYPES):
             return True
         if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
             return True
-        if isinstance(seen, sa_exc.OperationalError):
+        sqlstate = getattr(seen, "sqlstate", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate in TRANSIENT_SQLSTATES or sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES
+        ):
             return True
         seen = seen.__cause__ or getattr(seen, "orig", None)
     return False

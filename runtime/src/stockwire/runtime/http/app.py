@@ -45,11 +45,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        log.info("%s started", runtime.name)
         try:
+            await runtime.start()
+            log.info("%s started", runtime.name)
             yield
         finally:
+            # Also after a start that failed halfway: stop() releases what did start.
             await runtime.stop()
 
     app = FastAPI(
