@@ -274,3 +274,36 @@ async def _failures_logged(caplog: pytest.LogCaptureFixture, count: int) -> bool
         if record.name == idempotency.__name__ and record.levelno == logging.WARNING
     ]
     return len(failures) >= count
+
+
+async def test_a_command_that_hits_the_statement_timeout_is_not_retried(
+    stock_settings: StockSettings, writer, stock_runtime, stock_engine, site
+):
+    """Given a receipt blocked on a row lock until the statement timeout cancels it, the
+    answer is a 503 after one try: five tries would have made the client wait five
+    timeouts for the same outcome."""
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+    assert (await writer.post("/api/v1/receipts", json=receipt(site.wh, sku.sku))).is_success
+    settings = stock_settings.model_copy(update={"database_statement_timeout_s": 0.5})
+    app, runtime = bootstrap(settings, consumers=False)
+    from stock_refs import WRITER_TOKEN
+
+    async with stock_engine.connect() as holder:
+        await holder.execute(
+            sa.text("SELECT 1 FROM levels WHERE sku = :sku FOR UPDATE"), {"sku": sku.sku}
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://stock.test",
+            headers={"Authorization": f"Bearer {WRITER_TOKEN}"},
+        ) as client:
+            started = time.monotonic()
+            response = await client.post("/api/v1/receipts", json=receipt(site.wh, sku.sku))
+            elapsed = time.monotonic() - started
+        await holder.rollback()
+    await runtime.engine.dispose()
+
+    assert response.status_code == 503
+    assert elapsed < 1.75
+    assert await movements_of(stock_engine, sku.sku) == 1

@@ -18,8 +18,6 @@ that finds the lock taken skips that round.
 import asyncio
 import logging
 import time
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Literal
 
@@ -39,70 +37,40 @@ Table = Literal["outbox", "inbox"]
 PURGE_LOCKS: dict[Table, int] = {"outbox": OUTBOX_SHARDS, "inbox": OUTBOX_SHARDS + 1}
 """Advisory lock keys in the relay's namespace, beside (not among) its shard locks."""
 
-OUTBOX_CHUNK = """
-DELETE FROM outbox WHERE id IN (
-    SELECT id FROM outbox
-    WHERE sent_at IS NOT NULL AND sent_at < now() - $1::interval
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-)
-"""
-"""Uses the partial index on ``sent_at``; rows locked elsewhere (a replay marking them
-unsent) are skipped rather than waited for."""
-
-_INBOX_PAGE = """
-WITH page AS (
-    SELECT consumer, event_id, received_at FROM inbox
-    {after}
-    ORDER BY consumer, event_id
-    LIMIT $2
-), purged AS (
-    DELETE FROM inbox USING page
-    WHERE inbox.consumer = page.consumer AND inbox.event_id = page.event_id
-      AND page.received_at < now() - $1::interval
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM purged) AS purged, last.consumer, last.event_id
-FROM (SELECT consumer, event_id FROM page ORDER BY consumer DESC, event_id DESC LIMIT 1) last
-"""
-"""The inbox has no index on ``received_at`` (one would cost every consumer's insert), so
-the purge walks the primary key a page at a time and deletes the expired rows of each
-page: every statement reads one bounded range of the index, and a purge reads the table
-once. It returns nothing after the last page."""
-
-INBOX_FIRST_PAGE = _INBOX_PAGE.format(after="")
-INBOX_NEXT_PAGE = _INBOX_PAGE.format(after="WHERE (consumer, event_id) > ($3, $4)")
+CHUNKS: dict[Table, str] = {
+    "outbox": """
+        DELETE FROM outbox WHERE id IN (
+            SELECT id FROM outbox
+            WHERE sent_at IS NOT NULL AND sent_at < now() - $1::interval
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+    """,
+    "inbox": """
+        DELETE FROM inbox WHERE (consumer, event_id) IN (
+            SELECT consumer, event_id FROM inbox
+            WHERE received_at < now() - $1::interval
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+    """,
+}
+"""One chunk of expired rows, found by the index on their age (the outbox's partial index
+on ``sent_at``, the inbox's on ``received_at``); rows locked elsewhere (a replay marking
+outbox rows unsent) are skipped rather than waited for."""
 
 
-async def _purge_outbox(conn: asyncpg.Connection, settings: Settings) -> tuple[int, int]:
-    retention = timedelta(hours=settings.outbox_retention_hours)
+async def _purge_chunks(
+    conn: asyncpg.Connection, table: Table, retention: timedelta, chunk_rows: int
+) -> tuple[int, int]:
     purged = chunks = 0
     while True:
-        status = await conn.execute(OUTBOX_CHUNK, retention, settings.retention_chunk_rows)
+        status = await conn.execute(CHUNKS[table], retention, chunk_rows)
         deleted = int(status.split()[-1])
         purged += deleted
         chunks += 1
-        if deleted < settings.retention_chunk_rows:
+        if deleted < chunk_rows:
             return purged, chunks
-
-
-async def _purge_inbox(conn: asyncpg.Connection, settings: Settings) -> tuple[int, int]:
-    retention = timedelta(hours=settings.inbox_retention_hours)
-    page = settings.retention_chunk_rows
-    row = await conn.fetchrow(INBOX_FIRST_PAGE, retention, page)
-    purged = chunks = 0
-    while row is not None:
-        purged += row["purged"]
-        chunks += 1
-        last: tuple[str, uuid.UUID] = (row["consumer"], row["event_id"])
-        row = await conn.fetchrow(INBOX_NEXT_PAGE, retention, page, *last)
-    return purged, chunks
-
-
-PURGES: dict[Table, Callable[[asyncpg.Connection, Settings], Awaitable[tuple[int, int]]]] = {
-    "outbox": _purge_outbox,
-    "inbox": _purge_inbox,
-}
 
 
 async def purge(settings: Settings, service: str, table: Table) -> int | None:
@@ -117,15 +85,17 @@ async def purge(settings: Settings, service: str, table: Table) -> int | None:
             return None
         try:
             started = time.monotonic()
-            purged, chunks = await PURGES[table](conn, settings)
+            retention = timedelta(hours=getattr(settings, f"{table}_retention_hours"))
+            purged, chunks = await _purge_chunks(
+                conn, table, retention, settings.retention_chunk_rows
+            )
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1, $2)", *lock)
     finally:
         await conn.close()
     RETENTION_PURGED.labels(service, table).inc(purged)
-    retention = getattr(settings, f"{table}_retention_hours")
     log.info(
-        "%s: purged %d %s rows older than %g h (%d chunks, %.1f s)",
+        "%s: purged %d %s rows older than %s (%d chunks, %.1f s)",
         service,
         purged,
         table,
@@ -141,7 +111,7 @@ async def purge_periodically(settings: Settings, service: str) -> None:
     cancelled. A failed purge (database away, statement timeout) is logged and tried
     again at the next interval; the rows it left are simply older by then."""
     while True:
-        for table in PURGES:
+        for table in CHUNKS:
             try:
                 await purge(settings, service, table)
             except Exception as error:

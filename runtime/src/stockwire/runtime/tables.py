@@ -52,5 +52,6 @@ def define_messaging_tables(metadata: sa.MetaData) -> MessagingTables:
         sa.Column(
             "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
+        sa.Index("inbox_received_at", "received_at"),
     )
     return MessagingTables(outbox=outbox, inbox=inbox)

@@ -38,6 +38,8 @@ TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
 )
 """Failures recognised by type: the connection, the driver or the pool, not the statement."""
 
+STATEMENT_TIMEOUT = "57014"
+
 TRANSIENT_SQLSTATE_CLASSES = frozenset({"08"})
 """Connection exceptions (08xxx): the connection failed or was lost."""
 
@@ -51,7 +53,7 @@ TRANSIENT_SQLSTATES = frozenset(
         "53200",  # out of memory
         "53300",  # too many connections
         "55P03",  # lock not available: lock_timeout
-        "57014",  # query canceled: statement_timeout, or an operator's pg_cancel_backend
+        STATEMENT_TIMEOUT,  # query canceled: statement_timeout, or pg_cancel_backend
         "57P01",  # admin shutdown: a fast shutdown or pg_terminate_backend
         "57P02",  # crash shutdown: another backend crashed, the server restarts
         "57P03",  # cannot connect now: the server is starting up or in recovery
@@ -122,6 +124,15 @@ def _connection_failed(error: BaseException) -> bool:
     return False
 
 
+def _timed_out(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == STATEMENT_TIMEOUT:
+            return True
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return False
+
+
 async def retry_transaction(
     attempt: Callable[[], Awaitable[T]],
     *,
@@ -131,14 +142,16 @@ async def retry_transaction(
 ) -> T:
     """Run ``attempt`` (one whole transaction) until it succeeds, retrying a transient
     failure, or one ``also`` accepts, up to ``attempts`` times; never after
-    :class:`CommitOutcomeUnknown`."""
+    :class:`CommitOutcomeUnknown`, nor after a statement timeout (the same work would
+    most likely time out again, and a caller waits for every try)."""
     for number in range(1, attempts + 1):
         try:
             return await attempt()
         except CommitOutcomeUnknown:
             raise
         except Exception as error:
-            if number == attempts or not (is_transient(error) or also(error)):
+            retry = (is_transient(error) and not _timed_out(error)) or also(error)
+            if number == attempts or not retry:
                 raise
         await asyncio.sleep(delay_s * number)
     raise AssertionError("unreachable: the last attempt returns or raises")

@@ -1,0 +1,25 @@
+"""the inbox indexed by age, for its retention purge (the runtime's INBOX_RECEIVED_AT step)
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02 09:00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from stockwire.runtime import migration_steps as steps
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    steps.INBOX_RECEIVED_AT.upgrade(op)
+
+
+def downgrade() -> None:
+    steps.INBOX_RECEIVED_AT.downgrade(op)
