@@ -480,6 +480,33 @@ async def test_a_serial_shows_where_it_is_and_every_leg_in_order(reader, engine)
     assert history[3]["job_id"] == job
 
 
+async def test_a_long_serial_history_comes_a_page_at_a_time_in_order(reader, engine):
+    """A device moved for years has a long history: the answer is bounded by limit, and
+    following next_cursor yields every leg once, oldest first."""
+    warehouse = await given_location(engine)
+    ont = await given_item(engine, "serial")
+    serial = ref("ALCL")
+    legs = [
+        leg(
+            ont,
+            warehouse,
+            T0 + timedelta(minutes=minute),
+            "1" if minute % 2 else "-1",
+            serial=serial,
+        )
+        for minute in range(7)
+    ]
+    await insert(engine, ledger, *legs)
+
+    first = await reader.get(f"/api/v1/serials/{serial}", params={"limit": 3})
+    history = await all_pages(reader, f"/api/v1/serials/{serial}", "history", limit=3)
+
+    assert first.status_code == 200, first.text
+    assert len(first.json()["history"]) == 3
+    assert first.json()["next_cursor"] is not None
+    assert [h["movement_id"] for h in history] == [str(leg["movement_id"]) for leg in legs]
+
+
 async def test_a_serial_containing_a_slash_is_found(reader, engine):
     sku = await given_item(engine, "serial")
     serial = f"{ref('SN')}/B"
