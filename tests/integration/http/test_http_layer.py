@@ -5,8 +5,8 @@ import logging
 from collections.abc import Callable
 
 import httpx
-from conftest import TOKEN
 from fastapi import FastAPI
+from http_refs import TOKEN
 from prometheus_client import REGISTRY
 
 MIB = 1024 * 1024
@@ -237,3 +237,20 @@ async def test_a_method_no_route_knows_is_counted_as_other(
 
     assert count("other") == before + 3
     assert count("QUERY") == count("BREW") == 0
+
+
+async def test_a_body_sent_without_a_content_type_is_held_to_the_documented_types(
+    app_of: Callable[..., FastAPI],
+):
+    """FastAPI parses a body without Content-Type as JSON; the exact-types check does too."""
+    body = (
+        b'{"sku": "ONT-NOTYPE", "name": "GPON ONT", "manufacturer": "Nokia", "category": "ont",'
+        b' "tracking_mode": "serial", "unit_cost": "54.90", "currency": "EUR",'
+        b' "default_lead_time_days": "14"}'
+    )
+    exchange = Exchange(body)
+
+    await exchange.run(app_of("catalog"), "POST", "/api/v1/items", AUTH)
+
+    assert exchange.status == 422
+    assert b'"field":"default_lead_time_days"' in exchange.body

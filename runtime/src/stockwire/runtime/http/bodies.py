@@ -34,7 +34,12 @@ from pydantic_core import core_schema
 from stockwire.runtime.http.openapi import not_nullable
 from stockwire.runtime.http.problems import invalid_request, problems_of
 
-JSON_TYPES = ("application/json",)
+
+def _is_json(media_type: str) -> bool:
+    """What FastAPI parses as JSON (and, without a content type at all, it does too)."""
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 async def require_exact_json(request: Request) -> None:
@@ -42,7 +47,7 @@ async def require_exact_json(request: Request) -> None:
     if not isinstance(route, APIRoute) or route.body_field is None:
         return
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in JSON_TYPES:
+    if media_type and not _is_json(media_type):
         return
     try:
         _adapter(route).validate_json(await request.body() or b"null", strict=True)

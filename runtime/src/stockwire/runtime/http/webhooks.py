@@ -106,7 +106,8 @@ def verify_signature(
             )
         signed = timestamp.strip().encode() + b"." + body
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected.encode(), signature.strip()[7:].lower().encode()):
+    sent = signature.strip().removeprefix("sha256=").lower()
+    if not hmac.compare_digest(expected.encode(), sent.encode()):
         raise _unauthorized("the signature does not match the body")
 
 
