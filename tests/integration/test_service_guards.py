@@ -161,3 +161,23 @@ def test_it_is_type_checked(service: str):
 
     assert "services/*/src" in mypy["files"]
     assert f"services/{service}/src" in mypy["mypy_path"]
+
+
+DEPLOY_ONLY = {"STOCKWIRE_IMAGE"}
+"""Names in deploy/ that are not settings: compose's image variable."""
+
+
+def test_every_setting_the_deploy_files_name_exists():
+    """A renamed setting leaves no stale name in deploy/, where it would silently do
+    nothing (pydantic ignores unknown environment variables)."""
+    known = {f"STOCKWIRE_{name.upper()}" for name in Settings.model_fields}
+    for service in NAMES:
+        known |= {f"STOCKWIRE_{name.upper()}" for name in _settings_class(service).model_fields}
+    named = {
+        name
+        for path in (ROOT / "deploy").rglob("*")
+        if path.is_file()
+        for name in re.findall(r"STOCKWIRE_[A-Z0-9_]*[A-Z0-9]\b", path.read_text(errors="ignore"))
+    }
+
+    assert sorted(named - known - DEPLOY_ONLY) == []
