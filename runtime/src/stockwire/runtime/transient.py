@@ -10,7 +10,7 @@ Database errors arrive wrapped: SQLAlchemy's ``DBAPIError`` holds the driver's e
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 import asyncpg
@@ -71,10 +71,7 @@ def is_transient(error: BaseException) -> bool:
     the asyncpg exception), so the whole chain is examined. PostgreSQL errors are told
     apart by SQLSTATE, which asyncpg's exceptions and SQLAlchemy's adapted ones both carry.
     """
-    seen: BaseException | None = error
-    visited: set[int] = set()
-    while seen is not None and id(seen) not in visited:
-        visited.add(id(seen))
+    for seen in _causes(error):
         if isinstance(seen, CommitOutcomeUnknown):
             return False
         if isinstance(seen, TRANSIENT_TYPES):
@@ -86,8 +83,18 @@ def is_transient(error: BaseException) -> bool:
             sqlstate in TRANSIENT_SQLSTATES or sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES
         ):
             return True
-        seen = seen.__cause__ or getattr(seen, "orig", None)
     return False
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and what it wraps, outermost first: its ``__cause__``, or SQLAlchemy's
+    ``orig`` (each once, should a chain ever loop)."""
+    seen: BaseException | None = error
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
+        yield seen
+        seen = seen.__cause__ or getattr(seen, "orig", None)
 
 
 class CommitOutcomeUnknown(Exception):
@@ -112,25 +119,15 @@ async def commit(session: AsyncSession) -> None:
 
 
 def _connection_failed(error: BaseException) -> bool:
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, OSError | TimeoutError | asyncpg.InterfaceError):
-            return True
-        if isinstance(seen, asyncpg.PostgresConnectionError):
-            return True
-        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
-            return True
-        seen = seen.__cause__ or getattr(seen, "orig", None)
-    return False
+    return any(
+        isinstance(seen, OSError | asyncpg.InterfaceError | asyncpg.PostgresConnectionError)
+        or (isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated)
+        for seen in _causes(error)
+    )
 
 
 def _timed_out(error: BaseException) -> bool:
-    seen: BaseException | None = error
-    while seen is not None:
-        if getattr(seen, "sqlstate", None) == STATEMENT_TIMEOUT:
-            return True
-        seen = seen.__cause__ or getattr(seen, "orig", None)
-    return False
+    return any(getattr(seen, "sqlstate", None) == STATEMENT_TIMEOUT for seen in _causes(error))
 
 
 async def retry_transaction(

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stockwire.runtime.domain_errors import Conflict, Invalid, NotFound, VersionMismatch
 from stockwire.runtime.plain_text import RULES
+from stockwire.runtime.telemetry import one_line
 from stockwire.runtime.transient import DATABASE_ERRORS, CommitOutcomeUnknown, is_transient
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ class OutageLog:
     def seen(self, error: BaseException) -> None:
         now = time.monotonic()
         if now - self._last_seen > self.QUIET_AFTER_S:
-            log.warning("database unavailable, answering 503 until it is back: %s", _line(error))
+            log.warning("database unavailable, answering 503 until it is back: %s", one_line(error))
             self._last_logged, self._since_logged = now, 0
         else:
             self._since_logged += 1
@@ -218,14 +219,10 @@ class OutageLog:
                 log.warning(
                     "database still unavailable: %d more requests answered 503 (%s)",
                     self._since_logged,
-                    _line(error),
+                    one_line(error),
                 )
                 self._last_logged, self._since_logged = now, 0
         self._last_seen = now
-
-
-def _line(error: BaseException) -> str:
-    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -264,7 +261,7 @@ def install_error_handlers(app: FastAPI) -> None:
         ).response()
 
     async def on_outcome_unknown(request: Request, error: Exception) -> Response:
-        log.warning("%s %s: %s", request.method, request.url.path, _line(error))
+        log.warning("%s %s: %s", request.method, request.url.path, one_line(error))
         return ApiError(
             HTTPStatus.INTERNAL_SERVER_ERROR,
             "outcome_unknown",
