@@ -6,9 +6,9 @@ fail deep inside a transaction as a 500; checked here, it is a 422 naming the fi
 """
 
 import unicodedata
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from stockwire.runtime.plain_text import RULES, text_pattern
 
@@ -38,16 +38,6 @@ def unstorable_at(value: Any, path: str = "") -> str | None:
         if found is not None:
             return found
     return None
-
-
-def _storable(value: str) -> str:
-    if not storable(value):
-        raise ValueError("must not contain NUL characters or unpaired surrogates")
-    return value
-
-
-StorableText = Annotated[str, Field(pattern=NO_NUL), AfterValidator(_storable)]
-"""A string field PostgreSQL can store."""
 
 
 def text_field(max_length: int, forbidden: str = "", **field: Any) -> Any:

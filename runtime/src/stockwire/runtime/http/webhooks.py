@@ -32,7 +32,13 @@ from stockwire.contracts.base import Event
 from stockwire.contracts.envelope import Envelope, wrap
 from stockwire.contracts.topics import TopicSpec
 from stockwire.runtime.http.openapi import not_nullable
-from stockwire.runtime.http.problems import ApiError, ProblemOut, invalid, problems_of
+from stockwire.runtime.http.problems import (
+    ApiError,
+    ProblemOut,
+    invalid,
+    invalid_request,
+    problems_of,
+)
 from stockwire.runtime.http.text import unstorable_at
 from stockwire.runtime.outbox import DuplicateEventId
 from stockwire.runtime.service import ServiceRuntime
@@ -122,7 +128,7 @@ def parse_event(body: bytes, topic: TopicSpec) -> tuple[Envelope, Event]:
     try:
         received = Envelope.model_validate_json(body)
     except ValidationError as error:
-        raise _invalid(problems_of(error.errors())) from None
+        raise invalid_request(problems_of(error.errors())) from None
     model = topic.payload_model(received.event_type)
     if model is None:
         known = ", ".join(sorted(payload.event_type for payload in topic.payloads))
@@ -135,16 +141,11 @@ def parse_event(body: bytes, topic: TopicSpec) -> tuple[Envelope, Event]:
     try:
         payload = model.model_validate(received.payload)
     except ValidationError as error:
-        raise _invalid(problems_of(error.errors(), within=("payload",))) from None
+        raise invalid_request(problems_of(error.errors(), within=("payload",))) from None
     where = unstorable_at({"producer": received.producer, "payload": payload.model_dump()})
     if where is not None:
         raise invalid(where, "must not contain NUL characters")
     return received, payload
-
-
-def _invalid(problems: list[ProblemOut]) -> ApiError:
-    detail = "; ".join(f"{p.field}: {p.reason}" for p in problems)
-    return ApiError(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid", detail, problems)
 
 
 async def add_once(
