@@ -196,12 +196,16 @@ its value when left out, or a create field with no default value. The document o
 null for it."""
 
 
-class Changes(BaseModel):
+class Body(BaseModel):
+    """A request body: unknown fields refused (strict writer, as for events)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Changes(Body):
     """A PATCH body: the fields to change. A field left out keeps its value; one declared
     ``Omittable[X] = None`` may be left out but not sent as null, one declared ``X | None =
     None`` may be sent as null to clear it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

@@ -36,7 +36,7 @@ from stockwire.contracts.vocabulary import (
     LocationKind,
     TrackingMode,
 )
-from stockwire.runtime.http.bodies import Changes, Decimals, Omittable
+from stockwire.runtime.http.bodies import Body, Changes, Decimals, Omittable
 from stockwire.runtime.http.text import NO_NUL, text_field
 
 Code = Annotated[str, text_field(CODE_MAX, CODE_FORBIDDEN)]
@@ -63,10 +63,6 @@ SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 """A filter value from a query string."""
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _paired_coordinates(schema: dict[str, Any]) -> None:
     """Coordinates come as a pair, or not at all; neither may be null."""
     schema["dependentRequired"] = {"latitude": ["longitude"], "longitude": ["latitude"]}
@@ -74,7 +70,7 @@ def _paired_coordinates(schema: dict[str, Any]) -> None:
         schema["properties"][name].pop("default", None)
 
 
-class ItemIn(Strict):
+class ItemIn(Body):
     """A new equipment model. Omitted optional fields take the defaults shown."""
 
     sku: Code
@@ -165,7 +161,7 @@ class ImportOut(BaseModel):
     unchanged: int
 
 
-class LocationIn(Strict):
+class LocationIn(Body):
     code: Code
     name: Name
     kind: LocationKind
@@ -178,10 +174,7 @@ class LocationIn(Strict):
         default=None, description="Give with latitude, or neither."
     )
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra=_paired_coordinates,
-    )
+    model_config = ConfigDict(json_schema_extra=_paired_coordinates)
 
     def command(self) -> CreateLocation:
         return CreateLocation(**self.model_dump())

@@ -20,12 +20,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from stockwire.contracts.stock import RejectionReason
 from stockwire.contracts.vocabulary import ReturnCondition
 from stockwire.runtime.auth import require_scope
-from stockwire.runtime.http.bodies import Decimals
+from stockwire.runtime.http.bodies import Body, Decimals
 from stockwire.runtime.http.idempotency import (
     Answer,
     IdempotencyKey,
@@ -83,16 +83,10 @@ Delta = Annotated[Decimal, Decimals(PLACES, MOST, minimum=-MOST, nonzero=True)]
 Note = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_NUL)]
 
 
-class Strict(BaseModel):
-    """A request body: unknown fields refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
 # ---------------------------------------------------------------------------------- bodies
 
 
-class ReceiptLineIn(Strict):
+class ReceiptLineIn(Body):
     sku: Code
     ordered_quantity: Quantity | None = Field(
         default=None, description="Omit for stock received without an order line."
@@ -106,7 +100,7 @@ class ReceiptLineIn(Strict):
     lot: Code | None = None
 
 
-class ReceiptIn(Strict):
+class ReceiptIn(Body):
     """Goods received at a location, against a purchase order or not."""
 
     location: Code
@@ -128,7 +122,7 @@ class ReceiptIn(Strict):
         return ReceiveGoods(self.location, lines, origin, self.po_number, self.receipt_id)
 
 
-class PartLineIn(Strict):
+class PartLineIn(Body):
     """One SKU: a quantity (metres for length-tracked items), or serials."""
 
     sku: Code
@@ -144,7 +138,7 @@ class PartLineIn(Strict):
         return Line(self.sku, self.quantity, tuple(self.serials), self.lot)
 
 
-class IssueIn(Strict):
+class IssueIn(Body):
     """Parts leave a location: into a job's custody, or without a job."""
 
     from_location: Code
@@ -156,7 +150,7 @@ class IssueIn(Strict):
         return IssueParts(self.from_location, lines, origin, self.job_id)
 
 
-class InstallIn(Strict):
+class InstallIn(Body):
     job_id: Code | None = None
     from_location: Code
     customer_site: Code
@@ -168,7 +162,7 @@ class InstallIn(Strict):
         )
 
 
-class ReturnIn(Strict):
+class ReturnIn(Body):
     job_id: Code | None = None
     to_location: Code
     condition: ReturnCondition
@@ -178,7 +172,7 @@ class ReturnIn(Strict):
         return ReturnPart(self.to_location, self.line.line(), self.condition, origin, self.job_id)
 
 
-class SwapIn(Strict):
+class SwapIn(Body):
     job_id: Code | None = None
     customer_site: Code
     from_location: Code
@@ -200,7 +194,7 @@ class SwapIn(Strict):
         )
 
 
-class TransferIn(Strict):
+class TransferIn(Body):
     transfer_id: Code | None = Field(default=None, description="Default: a new UUID.")
     sku: Code
     from_location: Code
@@ -226,7 +220,7 @@ class TransferIn(Strict):
         )
 
 
-class TransferReceiptIn(Strict):
+class TransferReceiptIn(Body):
     quantity_received: Counted
     serials: list[Serial] | None = Field(
         default=None,
@@ -235,7 +229,7 @@ class TransferReceiptIn(Strict):
     )
 
 
-class AdjustmentIn(Strict):
+class AdjustmentIn(Body):
     sku: Code
     location: Code
     quantity_delta: Delta = Field(
@@ -259,7 +253,7 @@ class AdjustmentIn(Strict):
         )
 
 
-class CountIn(Strict):
+class CountIn(Body):
     count_id: Code | None = Field(default=None, description="Default: a new UUID.")
     location: Code
     blind: bool = Field(default=False, description="Counters are not shown expected figures.")
@@ -277,7 +271,7 @@ class CountIn(Strict):
         )
 
 
-class CountLineIn(Strict):
+class CountLineIn(Body):
     """What was counted of one SKU (one lot, or one serial): the total, replacing any
     earlier figure for it. Scans on scanning.scans.v1 add up instead."""
 
@@ -287,7 +281,7 @@ class CountLineIn(Strict):
     counted: Counted = Field(description="0 or 1 for a serial.")
 
 
-class ReservationIn(Strict):
+class ReservationIn(Body):
     reservation_id: Code | None = Field(default=None, description="Default: a new UUID.")
     job_id: Code
     sku: Code
