@@ -61,7 +61,6 @@ def create_app(
         dependencies=[Depends(reject_unknown_query_parameters), Depends(require_exact_json)],
     )
     app.state.settings = runtime.settings
-    app.state.runtime = runtime
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(_operations_router(runtime))
