@@ -4,8 +4,10 @@ import re
 
 import pytest
 
+from stockwire.contracts.alerts import AlertRaised, AlertResolved
 from stockwire.contracts.schemas import EXAMPLES_DIR, Example, load_examples
 from stockwire.contracts.topics import (
+    ALERT_TOPICS,
     ALL_TOPICS,
     FSM_JOB_EVENTS,
     SCANS,
@@ -34,6 +36,7 @@ KEY_FIELD = {
     "stock.movements.v1": ("sku", "location"),
     "stock.levels.v1": ("sku", "location"),
     "stock.alerts.v1": ("sku", "location"),
+    "notifier.acknowledgements.v1": ("dedup_key",),
 }
 """The payload fields making each topic's aggregate id (joined with @), written out
 independently of key_of."""
@@ -117,3 +120,25 @@ def test_key_for_refuses_a_payload_of_another_topic():
     )
     with pytest.raises(TypeError, match=FSM_JOB_EVENTS.name):
         FSM_JOB_EVENTS.key_for(payload)
+
+
+@pytest.mark.parametrize("spec", ALERT_TOPICS, ids=topic_id)
+def test_every_payload_of_an_alert_topic_carries_the_common_alert_shape(spec: TopicSpec) -> None:
+    assert all(issubclass(model, AlertRaised | AlertResolved) for model in spec.payloads)
+    assert any(issubclass(model, AlertRaised) for model in spec.payloads)
+    assert any(issubclass(model, AlertResolved) for model in spec.payloads), (
+        f"{spec.name} raises alerts that nothing can resolve"
+    )
+
+
+@pytest.mark.parametrize(
+    "spec", [spec for spec in ALL_TOPICS if not spec.carries_alerts], ids=topic_id
+)
+def test_a_topic_not_marked_for_alerts_carries_no_alert_payloads(spec: TopicSpec) -> None:
+    assert not any(issubclass(model, AlertRaised | AlertResolved) for model in spec.payloads), (
+        f"mark {spec.name} carries_alerts=True so the notifier reads it"
+    )
+
+
+def test_stock_alerts_are_read_by_the_notifier() -> None:
+    assert "stock.alerts.v1" in {spec.name for spec in ALERT_TOPICS}

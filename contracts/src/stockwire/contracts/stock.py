@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
+from stockwire.contracts.alerts import AlertRaised, AlertResolved
 from stockwire.contracts.base import Event, LocationCode, Quantity, Serial, Sku
 from stockwire.contracts.vocabulary import (
     AlertKind,
@@ -28,6 +29,7 @@ __all__ = [
     "ReturnCondition",
     "SignedQuantity",
     "StockAlertRaised",
+    "StockAlertResolved",
     "StockLevelChanged",
     "StockMovementRecorded",
     "StockMovementRejected",
@@ -99,16 +101,15 @@ class StockLevelChanged(Event):
     last_movement_id: uuid.UUID | None = None
 
 
-class StockAlertRaised(Event):
-    """Something about stock that a person should know; ``dedup_key`` groups repeats."""
+class StockAlertRaised(AlertRaised):
+    """Something about stock that a person should know; ``dedup_key`` groups repeats.
+
+    The common alert fields (``region``, ``category``, ``labels``, ``figures``, ``link``)
+    were added within v1, so they are optional here."""
 
     event_type = "stock.alert.raised"
 
-    alert_id: uuid.UUID
     kind: AlertKind
-    severity: AlertSeverity
-    dedup_key: str = Field(min_length=1, max_length=256)
-    summary: str = Field(min_length=1, max_length=500)
     sku: Sku
     location: LocationCode
     serial: Serial | None = None
@@ -118,4 +119,16 @@ class StockAlertRaised(Event):
     count_id: str | None = Field(default=None, max_length=64)
     job_id: str | None = Field(default=None, max_length=64)
     source_event_id: uuid.UUID | None = None
-    raised_at: AwareDatetime
+
+
+class StockAlertResolved(AlertResolved):
+    """The condition of an earlier stock alert with this ``dedup_key`` has cleared: the
+    balance is available again, a count's variance was adjusted, a serial is in one place
+    again."""
+
+    event_type = "stock.alert.resolved"
+
+    kind: AlertKind
+    sku: Sku
+    location: LocationCode
+    source_event_id: uuid.UUID | None = None

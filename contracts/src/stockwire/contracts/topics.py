@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from stockwire.contracts import catalog, fsm, network, receipts, scans, stock
+from stockwire.contracts import catalog, fsm, network, notifier, receipts, scans, stock
 from stockwire.contracts.base import Event
 
 
@@ -35,6 +35,9 @@ class TopicSpec:
     cleanup_policy: CleanupPolicy = CleanupPolicy.DELETE
     description: str = ""
     configs: dict[str, str] = field(default_factory=dict)
+    carries_alerts: bool = False
+    """Every payload is an :class:`~stockwire.contracts.alerts.AlertRaised` or
+    :class:`~stockwire.contracts.alerts.AlertResolved`; the notifier reads every such topic."""
 
     @property
     def dlq(self) -> str:
@@ -163,9 +166,21 @@ STOCK_ALERTS = TopicSpec(
     owner="stock",
     key="sku@location",
     key_of=lambda p: stock_key(p.sku, p.location),
-    payloads=(stock.StockAlertRaised,),
+    payloads=(stock.StockAlertRaised, stock.StockAlertResolved),
     partitions=3,
-    description="Stockouts, rejected movements, transfer discrepancies, count variances.",
+    description="Stockouts, rejected movements, transfer discrepancies, count variances, "
+    "and their resolutions.",
+    carries_alerts=True,
+)
+
+NOTIFIER_ACKNOWLEDGEMENTS = TopicSpec(
+    name="notifier.acknowledgements.v1",
+    owner="notifier",
+    key="alert dedup_key",
+    key_of=lambda p: p.dedup_key,
+    payloads=(notifier.AlertAcknowledged,),
+    partitions=3,
+    description="Who acknowledged which alert, when, and how (API or signed link).",
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
@@ -178,7 +193,11 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     STOCK_MOVEMENTS,
     STOCK_LEVELS,
     STOCK_ALERTS,
+    NOTIFIER_ACKNOWLEDGEMENTS,
 )
+
+ALERT_TOPICS: tuple[TopicSpec, ...] = tuple(spec for spec in ALL_TOPICS if spec.carries_alerts)
+"""Every topic whose payloads carry the common alert shape: the notifier reads them all."""
 
 DLQ_PARTITIONS = 1
 
