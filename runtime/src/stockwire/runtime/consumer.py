@@ -20,8 +20,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -64,6 +64,23 @@ class Received:
     topic: str
     partition: int
     offset: int
+    trace: Mapping[str, str] = field(default_factory=dict)
+    """The W3C trace context the record's writer sent in its headers. A batch is applied
+    under one consumer span, so whatever an event causes (an outbox row, a delivery)
+    continues this, its own trace, rather than the batch's."""
+
+
+TRACE_HEADERS = frozenset({"traceparent", "tracestate", "baggage"})
+
+
+def trace_of(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+    """The trace context among a record's headers (undecodable values left out)."""
+    found: dict[str, str] = {}
+    for name, value in headers:
+        if name in TRACE_HEADERS:
+            with contextlib.suppress(UnicodeDecodeError):
+                found[name] = value.decode()
+    return found
 
 
 Handle = Callable[[AsyncSession, list[Received]], Awaitable[None]]
@@ -85,7 +102,13 @@ class InvalidMessage(Exception):
         self.reason: DeadLetterReason = reason
 
 
-def decode(spec: TopicSpec, value: bytes | None, partition: int, offset: int) -> Received:
+def decode(
+    spec: TopicSpec,
+    value: bytes | None,
+    partition: int,
+    offset: int,
+    headers: Sequence[tuple[str, bytes]] = (),
+) -> Received:
     if value is None:
         raise InvalidMessage(
             "tombstone", "empty message (tombstone) on a topic that carries events"
@@ -103,7 +126,7 @@ def decode(spec: TopicSpec, value: bytes | None, partition: int, offset: int) ->
     except ValidationError as error:
         detail = f"invalid {envelope.event_type} payload: {_summary(error, 'payload')}"
         raise InvalidMessage("invalid_payload", detail) from error
-    return Received(envelope, payload, spec.name, partition, offset)
+    return Received(envelope, payload, spec.name, partition, offset, trace_of(headers))
 
 
 def _summary(error: ValidationError, *within: str) -> str:
@@ -254,7 +277,9 @@ class Consumer:
         for record in records:
             try:
                 spec = self._topics[record.topic]
-                received = decode(spec, record.value, record.partition, record.offset)
+                received = decode(
+                    spec, record.value, record.partition, record.offset, record.headers
+                )
             except InvalidMessage as error:
                 await self._dead_letter(record, error.reason, str(error), error)
                 done.add(_position(record))

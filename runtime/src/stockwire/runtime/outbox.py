@@ -8,7 +8,7 @@ them.
 import json
 import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -55,6 +55,8 @@ class Staged:
     occurred_at: datetime
     envelope: str
     """The envelope's JSON."""
+    trace: Mapping[str, str] | None = None
+    """The trace the event continues; None: the one current when it is inserted."""
 
 
 class OutboxWriter:
@@ -129,9 +131,11 @@ class OutboxWriter:
         topic: TopicSpec | None = None,
         producer: str | None = None,
         event_id: uuid.UUID | None = None,
+        trace: Mapping[str, str] | None = None,
     ) -> Staged:
         """The outbox row for one payload, for :meth:`insert` (callers that give each event
-        its own correlation build the rows themselves)."""
+        its own correlation build the rows themselves). ``trace`` is the context of the
+        event that caused this one, where that is not the current span's (a batch)."""
         spec = topic or topic_for(type(payload))
         event_id = event_id or new_id()
         key = spec.key_for(payload)
@@ -143,7 +147,9 @@ class OutboxWriter:
             correlation_id=correlation_id,
             causation_id=causation_id,
         )
-        return Staged(event_id, payload.event_type, spec.name, key, occurred_at, envelope.decode())
+        return Staged(
+            event_id, payload.event_type, spec.name, key, occurred_at, envelope.decode(), trace
+        )
 
     async def insert(self, session: AsyncSession, staged: Sequence[Staged]) -> None:
         """COPY the rows in on the session's own connection, inside its transaction.
@@ -162,7 +168,7 @@ class OutboxWriter:
                 shard_of(row.key),
                 row.event_type,
                 row.envelope,
-                headers,
+                json.dumps(dict(row.trace)) if row.trace else headers,
             )
             for row in staged
         ]
