@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -305,7 +306,7 @@ def validate_target(spec: ChannelSpec) -> None:
 def _check_address(address: str, field: str) -> Address:
     try:
         parsed = Address(addr_spec=address)
-    except (ValueError, IndexError) as error:
+    except (ValueError, IndexError, HeaderParseError) as error:
         raise Invalid(field, "is not an email address") from error
     if not parsed.username or not parsed.domain or "." not in parsed.domain:
         raise Invalid(field, "is not an email address")
