@@ -86,9 +86,7 @@ def test_an_alert_resolved_while_waiting_in_a_digest_is_left_out_of_it() -> None
     assert "a0" not in keys(digest) and len(digest.alerts) == 11
 
 
-def test_a_storm_of_5000_alerts_yields_few_messages_and_every_critical_one_alone() -> (
-    None
-):
+def test_a_storm_of_5000_alerts_yields_few_messages_and_every_critical_one_alone() -> None:
     # Given a rule with a digest (10 per 60 s) grouping by location, and a chat rate limit
     w = World(
         Configuration(

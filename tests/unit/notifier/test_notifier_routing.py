@@ -29,7 +29,9 @@ def test_a_matching_rule_with_stop_ends_the_search() -> None:
         "general",
         "stockouts",
     ]
-    assert [r.name for r in route(alert(kind="count_variance"), [fallback, stockouts, general])] == [
+    assert [
+        r.name for r in route(alert(kind="count_variance"), [fallback, stockouts, general])
+    ] == [
         "general",
         "fallback",
     ]

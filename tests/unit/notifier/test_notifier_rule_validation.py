@@ -94,9 +94,7 @@ def problems(error: pytest.ExceptionInfo[Invalid]) -> dict[str, str]:
             "never mutes all",
         ),
         (
-            lambda: Silence(
-                uuid.uuid4(), (match("kind", "x"),), datetime(2026, 1, 1), T0, "ana"
-            ),
+            lambda: Silence(uuid.uuid4(), (match("kind", "x"),), datetime(2026, 1, 1), T0, "ana"),
             "starts_at",
             "time zone",
         ),
