@@ -14,4 +14,4 @@ class Service:
     name: str
 
 
-SERVICES: tuple[Service, ...] = (Service("catalog"), Service("stock"))
+SERVICES: tuple[Service, ...] = (Service("catalog"), Service("stock"), Service("notifier"))

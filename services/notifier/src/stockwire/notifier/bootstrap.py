@@ -1,0 +1,123 @@
+"""Wires the notifier once: runtime (database, broker, outbox relay), the alert and
+catalog consumers, the ticker and the delivery worker, and the HTTP app."""
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI
+
+from stockwire.contracts.topics import ALERT_TOPICS, NOTIFIER_ACKNOWLEDGEMENTS
+from stockwire.notifier import handlers
+from stockwire.notifier.api import (
+    ack_link_router,
+    alerts_router,
+    configuration_router,
+    deliveries_router,
+)
+from stockwire.notifier.channels import SendResult, render_for
+from stockwire.notifier.consumers import register_consumers
+from stockwire.notifier.deliveries import DEAD_LETTER, Claimed, DeliveryWorker, Outgoing
+from stockwire.notifier.handlers import Messenger
+from stockwire.notifier.links import AckLinks
+from stockwire.notifier.rendering import RenderRequest
+from stockwire.notifier.settings import NotifierSettings
+from stockwire.notifier.tables import MESSAGING
+from stockwire.notifier.unit_of_work import NotifierUnitOfWork
+from stockwire.runtime.http.app import create_app
+from stockwire.runtime.service import ServiceRuntime, build_runtime
+from stockwire.runtime.telemetry import one_line
+
+SERVICE = "notifier"
+log = logging.getLogger(__name__)
+
+
+def links_of(settings: NotifierSettings) -> AckLinks | None:
+    if settings.notifier_link_secret is None:
+        return None
+    base = settings.notifier_public_url or f"http://{settings.http_host}:{settings.notifier_port}"
+    return AckLinks(
+        settings.notifier_link_secret.get_secret_value().encode(),
+        base,
+        timedelta(hours=settings.notifier_link_ttl_hours),
+    )
+
+
+def bootstrap(
+    settings: NotifierSettings, *, consumers: bool = True
+) -> tuple[FastAPI, ServiceRuntime]:
+    runtime = build_runtime(SERVICE, settings, MESSAGING)
+    messenger = Messenger(settings, links_of(settings))
+
+    def new_uow() -> NotifierUnitOfWork:
+        return NotifierUnitOfWork(runtime.sessions, runtime.outbox)
+
+    async def send(delivery: Claimed) -> SendResult:
+        async with new_uow() as uow:
+            channel = await uow.configuration.channel(delivery.channel)
+        if channel is None:
+            return SendResult(False, f"channel {delivery.channel!r} no longer exists", 0.0)
+        return await messenger.send(channel.spec, delivery)
+
+    async def dead_letter(delivery: Claimed, error: str) -> Outgoing | None:
+        async with new_uow() as uow:
+            channel = await uow.configuration.channel(delivery.channel)
+            target_name = (channel.fallback if channel else None) or (
+                settings.notifier_fallback_channel
+            )
+            target = await uow.configuration.channel(target_name) if target_name else None
+        if target is None or target.spec.name == delivery.channel:
+            log.error(
+                "delivery %s to %s is dead (%s) and no fallback channel is set",
+                delivery.delivery_id,
+                delivery.channel,
+                error,
+            )
+            return None
+        request = RenderRequest(
+            purpose="dead_letter",
+            alerts=[],
+            note=f"{delivery.rendered.title} — could not be delivered to {delivery.channel}: "
+            f"{error}",
+        )
+        return Outgoing(
+            channel=target.spec.name,
+            purpose=DEAD_LETTER,
+            rendered=render_for(target.spec.type, request),
+            recipients=target.spec.recipients,
+            dedup_keys=delivery.dedup_keys,
+        )
+
+    worker = DeliveryWorker(
+        settings, runtime.sessions, send, dead_letter, lambda: datetime.now(UTC)
+    )
+    if consumers:
+        register_consumers(runtime, settings, messenger, worker.wake)
+
+    async def ticker() -> None:
+        while True:
+            try:
+                if await handlers.tick(new_uow(), messenger):
+                    worker.wake()
+            except Exception as error:
+                log.error("ticker: %s; trying again", one_line(error))
+            await asyncio.sleep(settings.notifier_tick_s)
+
+    runtime.run_in_background("deliveries", worker.run)
+    runtime.run_in_background("ticker", ticker)
+    alert_topics = ", ".join(spec.name for spec in ALERT_TOPICS)
+    app = create_app(
+        runtime,
+        title="Stockwire notifier",
+        description="Routes every alert topic the registry marks "
+        f"({alert_topics}) to email and chat, with grouping, de-duplication, digests, "
+        "silences, inhibition, quiet hours, flap suppression, escalation and "
+        f"acknowledgement; acknowledgements are published on {NOTIFIER_ACKNOWLEDGEMENTS.name}.",
+        routers=[
+            configuration_router(new_uow, messenger),
+            alerts_router(new_uow, messenger),
+            ack_link_router(new_uow, messenger, messenger.links),
+            deliveries_router(runtime.engine),
+        ],
+    )
+    return app, runtime
