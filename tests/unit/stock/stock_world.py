@@ -6,7 +6,7 @@ from decimal import Decimal
 from stockwire.contracts.vocabulary import LocationKind, TrackingMode
 from stockwire.stock.domain.book import StockBook
 from stockwire.stock.domain.commands import Command, Line, Origin
-from stockwire.stock.domain.events import Alert, Movement, Outcome, Rejection
+from stockwire.stock.domain.events import Alert, Movement, Outcome, Rejection, Resolution
 from stockwire.stock.domain.model import (
     Amounts,
     BalanceKey,
@@ -56,8 +56,9 @@ class World:
     def stock(
         self, sku: str, location: str, quantity: object, lot: str = "", serial: str = ""
     ) -> None:
-        """Put stock on the shelf as if loaded from the database."""
+        """Put stock on the shelf as if loaded from the database (moved there before)."""
         self.state.add_balance(BalanceKey(sku, location, lot, serial), Amounts(on_hand=q(quantity)))
+        self.state.moved.add(Pair(sku, location))
         if serial:
             self.state.serials[serial] = SerialRecord(
                 serial, sku, location, SerialState.IN_STOCK, lot
@@ -82,6 +83,9 @@ class World:
 
     def alerts(self) -> list[Alert]:
         return [e for e in self.book.events if isinstance(e, Alert)]
+
+    def resolutions(self) -> list[Resolution]:
+        return [e for e in self.book.events if isinstance(e, Resolution)]
 
     def alert_kinds(self) -> list[str]:
         return [alert.kind.value for alert in self.alerts()]
