@@ -38,8 +38,10 @@ class World:
         self.now = T0
         self.book = StockBook(self.state, self.policy, self.now)
 
-    def item(self, sku: str, tracking: str = "bulk", active: bool = True) -> str:
-        self.state.items[sku] = ItemInfo(sku, TrackingMode(tracking), active)
+    def item(
+        self, sku: str, tracking: str = "bulk", active: bool = True, category: str | None = None
+    ) -> str:
+        self.state.items[sku] = ItemInfo(sku, TrackingMode(tracking), active, category)
         return sku
 
     def location(
@@ -48,8 +50,9 @@ class World:
         kind: str = "warehouse",
         parent: str | None = None,
         active: bool = True,
+        region: str | None = None,
     ) -> str:
-        self.state.locations[code] = LocationInfo(code, LocationKind(kind), parent, active)
+        self.state.locations[code] = LocationInfo(code, LocationKind(kind), parent, active, region)
         self.state._children = None
         return code
 

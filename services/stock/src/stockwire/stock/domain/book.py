@@ -8,11 +8,12 @@ command did. If any rule refuses, the draft is dropped and the command becomes a
 the draft is merged into the state, and the movements and alerts it recorded join the
 book's events.
 
-The book itself only dispatches and keeps the outcome: it merges a draft (raising stockout
-alerts) or turns a refusal into a rejection. Each command's rules live in a module named
-for what they do (see :data:`RULES` and the package docstring); the negative-stock rule,
-checked once per command after all its legs, in
-:mod:`~stockwire.stock.domain.negative_stock`.
+The book itself only dispatches and keeps the outcome: it merges a draft (raising and
+resolving stockout alerts, resolving the conflict of a serial that moves) or turns a
+refusal into a rejection (remembering on a serial's record where its conflict was
+alerted). Each command's rules live in a module named for what they do (see
+:data:`RULES` and the package docstring); the negative-stock rule, checked once per
+command after all its legs, in :mod:`~stockwire.stock.domain.negative_stock`.
 """
 
 import uuid
@@ -352,6 +353,7 @@ class StockBook:
                         figures=figures,
                         expected_quantity=was,
                         actual_quantity=now,
+                        job_id=draft.job_id,
                     )
                 )
             elif was <= 0 < now and pair in state.moved:
@@ -364,6 +366,7 @@ class StockBook:
                         pair.location,
                         draft.origin,
                         figures=figures,
+                        labels={"job_id": draft.job_id},
                     )
                 )
         state.moved |= pairs
