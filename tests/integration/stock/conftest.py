@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
-from stock_refs import ADMIN_TOKEN, READER_TOKEN, WRITER_TOKEN, Site, seed
+from stock_refs import ADMIN_TOKEN, PUBLIC_URL, READER_TOKEN, WRITER_TOKEN, Site, seed
 
 from stockwire.runtime.auth import hash_token
 from stockwire.runtime.migrate import upgrade
@@ -34,6 +34,7 @@ async def stock_settings(settings: Settings) -> StockSettings:
         "api_tokens": tokens,
         "consumer_retry_initial_s": 0.05,
         "consumer_retry_max_s": 1.0,
+        "stock_public_url": PUBLIC_URL,
     }
     return StockSettings(**(settings.model_dump() | overrides))
 

@@ -65,8 +65,14 @@ def item(
     return ItemCopy(sku, sku, "other", tracking, unit, "medium", 0, None, None, status, version)
 
 
+PUBLIC_URL = "https://stock.stockwire.test"
+"""Stock's public URL in units of work the tests build by hand: the start of alert links."""
+
+
 def uow_for(runtime: ServiceRuntime, policy: Policy | None = None) -> StockUnitOfWork:
-    return StockUnitOfWork(runtime.sessions, runtime.outbox, policy or Policy())
+    return StockUnitOfWork(
+        runtime.sessions, runtime.outbox, policy or Policy(), public_url=PUBLIC_URL
+    )
 
 
 async def seed(

@@ -4,7 +4,17 @@ and each SKU x location's level is published once, with its final figures."""
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from stock_refs import Site, assert_books_balance, item, outbox_payloads, q, ref, seed, uow_for
+from stock_refs import (
+    PUBLIC_URL,
+    Site,
+    assert_books_balance,
+    item,
+    outbox_payloads,
+    q,
+    ref,
+    seed,
+    uow_for,
+)
 
 from stockwire.contracts.envelope import Envelope
 from stockwire.contracts.ids import new_id
@@ -97,7 +107,7 @@ async def test_each_event_a_batch_publishes_carries_the_flow_of_the_event_that_c
 
     async with stock_runtime.sessions.begin() as session:
         uow = StockUnitOfWork.within(
-            session, stock_runtime.outbox, Policy(), causes=[receipt, issue]
+            session, stock_runtime.outbox, Policy(), [receipt, issue], public_url=PUBLIC_URL
         )
         await handlers.apply_commands(cmds, uow)
 

@@ -14,7 +14,17 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from stock_refs import assert_books_balance, item, outbox_payloads, q, ref, seed, uow_for
+from stock_refs import (
+    PUBLIC_URL,
+    assert_books_balance,
+    item,
+    outbox_payloads,
+    q,
+    receive,
+    ref,
+    seed,
+    uow_for,
+)
 
 from stockwire.contracts.base import Event
 from stockwire.contracts.catalog import CatalogItemUpserted
@@ -399,6 +409,96 @@ async def test_a_receipt_beyond_a_billion_in_a_batch_is_a_rejection_not_a_poison
     assert rejection["payload"]["source_event_id"] == str(beyond.event_id)
     assert applied.on_hand_delta == q(5)
     await assert_books_balance(stock_engine, [full.sku, other.sku])
+
+
+async def test_a_receipt_after_a_stockout_publishes_its_resolution_on_the_alerts_topic(
+    settings, producer, writer, stock_runtime, site
+):
+    sku = item(tracking="bulk")
+    await seed(stock_runtime, items=[sku])
+    await stock_receive(stock_runtime, site.van, sku.sku, 2)
+    key = f"{sku.sku}@{site.van}"
+    alerts = await tail(settings, STOCK_ALERTS)
+    try:
+        job = ref("JOB")
+        drained = await publish(
+            producer,
+            PartsIssued(
+                job_id=job, from_location=site.van, lines=(PartLine(sku=sku.sku, quantity=q(2)),)
+            ),
+        )
+        [raised_record] = await records_for(alerts, key)
+        await receive(writer, site.van, sku.sku, 3)
+        [resolved_record] = await records_for(alerts, key)
+    finally:
+        await alerts.stop()
+
+    raised = Envelope.model_validate_json(raised_record.value)
+    resolved = Envelope.model_validate_json(resolved_record.value)
+    assert raised.event_type == "stock.alert.raised"
+    assert raised.causation_id == drained.event_id
+    assert raised.payload["kind"] == "stockout"
+    assert (raised.payload["region"], raised.payload["category"]) == ("north", "other")
+    assert raised.payload["labels"] == {"job_id": job}
+    assert {k: q(v) for k, v in raised.payload["figures"].items()} == {
+        "available": 0,
+        "was_available": 2,
+    }
+    link = f"{PUBLIC_URL}/api/v1/balances?sku={sku.sku}&location={site.van}"
+    assert raised.payload["link"] == link
+    assert resolved.event_type == "stock.alert.resolved"
+    assert resolved.payload["dedup_key"] == raised.payload["dedup_key"] == f"stockout:{key}"
+    assert resolved.payload["kind"] == "stockout"
+    assert (resolved.payload["region"], resolved.payload["category"]) == ("north", "other")
+    assert {k: q(v) for k, v in resolved.payload["figures"].items()} == {
+        "available": 3,
+        "was_available": 0,
+    }
+    assert resolved.payload["link"] == link
+
+
+async def test_a_serial_conflict_over_fsm_is_resolved_when_the_serial_next_moves(
+    settings, producer, writer, stock_runtime, site
+):
+    ont = item("ONT", tracking="serial")
+    await seed(stock_runtime, items=[ont])
+    serial = ref("SN")
+    await stock_receive(stock_runtime, site.wh, ont.sku, 1, serials=(serial,))
+    key = f"{ont.sku}@{site.van}"
+    alerts = await tail(settings, STOCK_ALERTS)
+    try:
+        await publish(
+            producer,
+            PartInstalled(
+                job_id=ref("JOB"),
+                customer_site=site.customer,
+                from_location=site.van,
+                line=PartLine(sku=ont.sku, quantity=q(1), serials=(serial,)),
+            ),
+        )
+        raised = [Envelope.model_validate_json(r.value) for r in await records_for(alerts, key, 2)]
+        shipped = await writer.post(
+            "/api/v1/transfers",
+            json={
+                "sku": ont.sku,
+                "from_location": site.wh,
+                "to_location": site.van,
+                "quantity": "1",
+                "serials": [serial],
+            },
+        )
+        assert shipped.status_code == 201, shipped.text
+        [resolved_record] = await records_for(alerts, key)
+    finally:
+        await alerts.stop()
+
+    conflict = next(e for e in raised if e.payload["kind"] == "serial_conflict")
+    assert conflict.payload["labels"]["serial"] == serial
+    assert conflict.payload["link"] == f"{PUBLIC_URL}/api/v1/serials/{serial}"
+    resolved = Envelope.model_validate_json(resolved_record.value)
+    assert resolved.event_type == "stock.alert.resolved"
+    assert resolved.payload["dedup_key"] == conflict.payload["dedup_key"]
+    assert resolved.payload["labels"] == {"serial": serial, "state": "in_transit"}
 
 
 async def stock_receive_lines(runtime, location: str, sku: str, quantities: list) -> None:

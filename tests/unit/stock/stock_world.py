@@ -6,7 +6,7 @@ from decimal import Decimal
 from stockwire.contracts.vocabulary import LocationKind, TrackingMode
 from stockwire.stock.domain.book import StockBook
 from stockwire.stock.domain.commands import Command, Line, Origin
-from stockwire.stock.domain.events import Alert, Movement, Outcome, Rejection
+from stockwire.stock.domain.events import Alert, Movement, Outcome, Rejection, Resolution
 from stockwire.stock.domain.model import (
     Amounts,
     BalanceKey,
@@ -38,8 +38,10 @@ class World:
         self.now = T0
         self.book = StockBook(self.state, self.policy, self.now)
 
-    def item(self, sku: str, tracking: str = "bulk", active: bool = True) -> str:
-        self.state.items[sku] = ItemInfo(sku, TrackingMode(tracking), active)
+    def item(
+        self, sku: str, tracking: str = "bulk", active: bool = True, category: str | None = None
+    ) -> str:
+        self.state.items[sku] = ItemInfo(sku, TrackingMode(tracking), active, category)
         return sku
 
     def location(
@@ -48,16 +50,18 @@ class World:
         kind: str = "warehouse",
         parent: str | None = None,
         active: bool = True,
+        region: str | None = None,
     ) -> str:
-        self.state.locations[code] = LocationInfo(code, LocationKind(kind), parent, active)
+        self.state.locations[code] = LocationInfo(code, LocationKind(kind), parent, active, region)
         self.state._children = None
         return code
 
     def stock(
         self, sku: str, location: str, quantity: object, lot: str = "", serial: str = ""
     ) -> None:
-        """Put stock on the shelf as if loaded from the database."""
+        """Put stock on the shelf as if loaded from the database (moved there before)."""
         self.state.add_balance(BalanceKey(sku, location, lot, serial), Amounts(on_hand=q(quantity)))
+        self.state.moved.add(Pair(sku, location))
         if serial:
             self.state.serials[serial] = SerialRecord(
                 serial, sku, location, SerialState.IN_STOCK, lot
@@ -82,6 +86,9 @@ class World:
 
     def alerts(self) -> list[Alert]:
         return [e for e in self.book.events if isinstance(e, Alert)]
+
+    def resolutions(self) -> list[Resolution]:
+        return [e for e in self.book.events if isinstance(e, Resolution)]
 
     def alert_kinds(self) -> list[str]:
         return [alert.kind.value for alert in self.alerts()]

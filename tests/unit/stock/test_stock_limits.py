@@ -45,7 +45,7 @@ FROM_AN_EVENT = Origin("fsm", source_event_id=uuid.uuid4())
 
 def published(world: World) -> list[str]:
     """The event types the book's events become; building them validates each one."""
-    return [payload.event_type for payload, _ in book_payloads(world.book)]
+    return [payload.event_type for payload, _ in book_payloads(world.book, "https://stock.test")]
 
 
 def cable_world(on_hand: Decimal) -> tuple[World, str]:

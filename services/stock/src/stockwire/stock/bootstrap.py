@@ -38,10 +38,11 @@ def bootstrap(settings: StockSettings, *, consumers: bool = True) -> tuple[FastA
     policy = policy_of(settings)
     if consumers:
         register_consumers(runtime, settings, policy)
+    public_url = settings.public_url()
     keys = keep_answers(runtime, IDEMPOTENCY_KEYS)
 
     def new_uow() -> StockUnitOfWork:
-        return StockUnitOfWork(runtime.sessions, runtime.outbox, policy)
+        return StockUnitOfWork(runtime.sessions, runtime.outbox, policy, public_url=public_url)
 
     return create_app(
         runtime,

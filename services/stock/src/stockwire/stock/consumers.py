@@ -145,7 +145,7 @@ applies them all, so a batch mixes them: a trickle of goods receipts rides along
 job events instead of taking the same balances' locks in transactions of its own."""
 
 
-def _book_handle(runtime: ServiceRuntime, policy: Policy) -> Handle:
+def _book_handle(runtime: ServiceRuntime, policy: Policy, public_url: str) -> Handle:
     async def handle(session: AsyncSession, batch: list[Received]) -> None:
         cmds = [
             cmd
@@ -155,7 +155,9 @@ def _book_handle(runtime: ServiceRuntime, policy: Policy) -> Handle:
         ]
         if cmds:
             causes = [received.envelope for received in batch]
-            uow = StockUnitOfWork.within(session, runtime.outbox, policy, causes)
+            uow = StockUnitOfWork.within(
+                session, runtime.outbox, policy, causes, public_url=public_url
+            )
             await handlers.apply_commands(cmds, uow)
 
     return handle
@@ -183,7 +185,7 @@ def register_consumers(
     movements = consumer(
         [by_name(name) for name in TRANSLATIONS],
         MOVEMENTS_CONSUMER,
-        _book_handle(runtime, policy),
+        _book_handle(runtime, policy, settings.public_url()),
         settings.stock_consumer_members,
     )
     return [movements, *register_catalog_copy(runtime, CatalogCopy(CATALOG_COPY))]

@@ -32,9 +32,21 @@ class StockSettings(Settings):
         "applies its own partitions in order, so one batch is applied while another waits "
         "on PostgreSQL.",
     )
+    stock_public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s?#]+$",
+        max_length=1024,
+        description="Stock's HTTP API as people reach it, the start of the link every stock "
+        "alert carries (e.g. https://stock.example.net); unset, "
+        "http://<STOCKWIRE_HTTP_HOST>:<STOCKWIRE_STOCK_PORT>.",
+    )
     fsm_webhook_secret: SecretStr | None = Field(
         default=None,
         min_length=16,
         description="Shared secret for the HMAC-SHA256 signature on the FSM webhook; unset "
         "disables the webhook (it answers 503).",
     )
+
+    def public_url(self) -> str:
+        """The base of stock's alert links, without a trailing slash."""
+        return (self.stock_public_url or f"http://{self.http_host}:{self.stock_port}").rstrip("/")

@@ -124,8 +124,12 @@ serials = sa.Table(
     sa.Column("job_id", sa.Text, nullable=True),
     sa.Column("last_movement_id", UUID(as_uuid=True), nullable=True),
     _now(),
+    sa.Column("conflict_sku", sa.Text, nullable=True),
+    sa.Column("conflict_location", sa.Text, nullable=True),
 )
-"""Where each serial is now: exactly one location (or customer site, or job) at a time."""
+"""Where each serial is now: exactly one location (or customer site, or job) at a time.
+``conflict_sku`` and ``conflict_location`` say where the latest ``serial_conflict`` alert
+about it was raised, until a movement of the serial resolves it."""
 
 job_parts = sa.Table(
     "job_parts",

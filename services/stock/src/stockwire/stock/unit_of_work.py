@@ -8,21 +8,30 @@ On commit every event the books recorded becomes an outbox row in the same trans
 then one ``stock.level.changed`` per SKU x location the transaction changed, carrying
 its level after the whole transaction (so a batch of a thousand movements on one SKU
 publishes one level, the latest).
+
+Alerts and their resolutions get here with everything the domain knows (region and
+category from the catalog copy, figures, labels); the unit of work adds what only the
+deployment knows: the ``link`` to stock's own API for the thing alerted about, under the
+public base URL it is given (``STOCKWIRE_STOCK_PUBLIC_URL``).
 """
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
+from urllib.parse import quote, urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from stockwire.contracts.alerts import MAX_LABELS
 from stockwire.contracts.base import Event
 from stockwire.contracts.envelope import Envelope
 from stockwire.contracts.ids import new_id
 from stockwire.contracts.stock import (
+    AlertKind,
     StockAlertRaised,
+    StockAlertResolved,
     StockLevelChanged,
     StockMovementRecorded,
     StockMovementRejected,
@@ -30,12 +39,14 @@ from stockwire.contracts.stock import (
 from stockwire.runtime.outbox import OutboxWriter
 from stockwire.runtime.transient import commit
 from stockwire.stock.domain.book import StockBook
-from stockwire.stock.domain.events import Alert, Movement, Rejection
+from stockwire.stock.domain.events import Alert, Movement, Rejection, Resolution
 from stockwire.stock.domain.model import Policy
 from stockwire.stock.repository import StockRepository
 
 ACTOR_MAX = 128
 DEDUP_KEY_MAX = 256
+LABEL_VALUE_MAX = 256
+LINK_MAX = 2048
 
 
 def movement_payload(m: Movement) -> StockMovementRecorded:
@@ -78,20 +89,54 @@ def rejection_payload(r: Rejection) -> StockMovementRejected:
     )
 
 
-def alert_payload(a: Alert) -> StockAlertRaised:
-    dedup_key = a.dedup_key
-    if len(dedup_key) > DEDUP_KEY_MAX:
-        dedup_key = (
-            f"{dedup_key[: DEDUP_KEY_MAX - 33]}#{uuid.uuid5(uuid.NAMESPACE_URL, dedup_key).hex}"
-        )
+def published_dedup_key(dedup_key: str) -> str:
+    """``dedup_key`` within the contract's 256 characters: a longer one keeps its start and
+    ends in a digest of the whole, so an alert and its resolution still share it."""
+    if len(dedup_key) <= DEDUP_KEY_MAX:
+        return dedup_key
+    return f"{dedup_key[: DEDUP_KEY_MAX - 33]}#{uuid.uuid5(uuid.NAMESPACE_URL, dedup_key).hex}"
+
+
+def published_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """At most the contract's number of labels, each value within its length."""
+    return {
+        name: value[:LABEL_VALUE_MAX] for name, value in list(sorted(labels.items()))[:MAX_LABELS]
+    }
+
+
+def alert_link(
+    base: str, kind: AlertKind, sku: str, location: str, labels: Mapping[str, str]
+) -> str | None:
+    """Where stock's API shows the thing alerted about: the count, the serial, the
+    transfers between the two locations, else the balance of the SKU at the location.
+    None if it would not fit the contract's length."""
+    if kind == AlertKind.COUNT_VARIANCE and "count_id" in labels:
+        path = f"/api/v1/counts/{quote(labels['count_id'], safe='')}"
+    elif kind == AlertKind.SERIAL_CONFLICT and "serial" in labels:
+        path = f"/api/v1/serials/{quote(labels['serial'], safe='')}"
+    elif kind == AlertKind.TRANSFER_DISCREPANCY and "from_location" in labels:
+        query = {"sku": sku, "from_location": labels["from_location"], "to_location": location}
+        path = f"/api/v1/transfers?{urlencode(query)}"
+    else:
+        path = f"/api/v1/balances?{urlencode({'sku': sku, 'location': location})}"
+    link = base + path
+    return link if len(link) <= LINK_MAX else None
+
+
+def alert_payload(a: Alert, base_url: str) -> StockAlertRaised:
     return StockAlertRaised(
         alert_id=a.alert_id,
         kind=a.kind,
         severity=a.severity,
-        dedup_key=dedup_key,
+        dedup_key=published_dedup_key(a.dedup_key),
         summary=a.summary,
         sku=a.sku,
         location=a.location,
+        region=a.region,
+        category=a.category,
+        labels=published_labels(a.labels),
+        figures=a.figures,
+        link=alert_link(base_url, a.kind, a.sku, a.location, a.labels),
         serial=a.serial,
         expected_quantity=a.expected_quantity,
         actual_quantity=a.actual_quantity,
@@ -103,9 +148,27 @@ def alert_payload(a: Alert) -> StockAlertRaised:
     )
 
 
-def book_payloads(book: StockBook) -> list[tuple[Event, uuid.UUID | None]]:
+def resolution_payload(r: Resolution, base_url: str) -> StockAlertResolved:
+    return StockAlertResolved(
+        kind=r.kind,
+        dedup_key=published_dedup_key(r.dedup_key),
+        summary=r.summary,
+        sku=r.sku,
+        location=r.location,
+        region=r.region,
+        category=r.category,
+        labels=published_labels(r.labels),
+        figures=r.figures,
+        link=alert_link(base_url, r.kind, r.sku, r.location, r.labels),
+        resolved_at=r.resolved_at,
+        source_event_id=r.source_event_id,
+    )
+
+
+def book_payloads(book: StockBook, base_url: str) -> list[tuple[Event, uuid.UUID | None]]:
     """The book's events in the order they happened, then the changed levels, each with
-    the id of the event that caused it (a level: the cause of its last movement)."""
+    the id of the event that caused it (a level: the cause of its last movement). Alert
+    links start with ``base_url``, stock's public URL."""
     payloads: list[tuple[Event, uuid.UUID | None]] = []
     sources: dict[uuid.UUID, uuid.UUID | None] = {}
     for event in book.events:
@@ -114,8 +177,10 @@ def book_payloads(book: StockBook) -> list[tuple[Event, uuid.UUID | None]]:
             payloads.append((movement_payload(event), event.source_event_id))
         elif isinstance(event, Rejection):
             payloads.append((rejection_payload(event), event.source_event_id))
+        elif isinstance(event, Alert):
+            payloads.append((alert_payload(event, base_url), event.source_event_id))
         else:
-            payloads.append((alert_payload(event), event.source_event_id))
+            payloads.append((resolution_payload(event, base_url), event.source_event_id))
     for pair, movement_id in sorted(book.touched.items()):
         level = book.state.level(pair)
         level_event = StockLevelChanged(
@@ -144,6 +209,7 @@ class StockUnitOfWork:
         policy: Policy,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
+        public_url: str,
         session: AsyncSession | None = None,
         causes: Sequence[Envelope] = (),
     ) -> None:
@@ -151,6 +217,7 @@ class StockUnitOfWork:
         self._given = session
         self._outbox = outbox
         self.policy = policy
+        self._public_url = public_url
         self._clock = clock
         self._causes = {cause.event_id: cause for cause in causes}
         self._books: list[StockBook] = []
@@ -162,9 +229,11 @@ class StockUnitOfWork:
         outbox: OutboxWriter,
         policy: Policy,
         causes: Sequence[Envelope] = (),
+        *,
+        public_url: str,
     ) -> "StockUnitOfWork":
         """A unit of work inside the caller's transaction, which applies ``causes``."""
-        return cls(None, outbox, policy, session=session, causes=causes)
+        return cls(None, outbox, policy, public_url=public_url, session=session, causes=causes)
 
     def now(self) -> datetime:
         return self._clock()
@@ -205,7 +274,7 @@ class StockUnitOfWork:
         request = new_id() if not self._causes else None
         rows = []
         for book in self._books:
-            for payload, source in book_payloads(book):
+            for payload, source in book_payloads(book, self._public_url):
                 cause = self._causes.get(source) if source is not None else None
                 rows.append(
                     self._outbox.stage(

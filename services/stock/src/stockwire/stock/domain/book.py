@@ -8,15 +8,17 @@ command did. If any rule refuses, the draft is dropped and the command becomes a
 the draft is merged into the state, and the movements and alerts it recorded join the
 book's events.
 
-The book itself only dispatches and keeps the outcome: it merges a draft (raising stockout
-alerts) or turns a refusal into a rejection. Each command's rules live in a module named
-for what they do (see :data:`RULES` and the package docstring); the negative-stock rule,
-checked once per command after all its legs, in
-:mod:`~stockwire.stock.domain.negative_stock`.
+The book itself only dispatches and keeps the outcome: it merges a draft (raising and
+resolving stockout alerts, resolving the conflict of a serial that moves) or turns a
+refusal into a rejection (remembering on a serial's record where its conflict was
+alerted). Each command's rules live in a module named for what they do (see
+:data:`RULES` and the package docstring); the negative-stock rule, checked once per
+command after all its legs, in :mod:`~stockwire.stock.domain.negative_stock`.
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -52,7 +54,7 @@ from stockwire.stock.domain.cycle_counts import (
     record_count,
 )
 from stockwire.stock.domain.draft import Draft, Refused
-from stockwire.stock.domain.events import Alert, Movement, Outcome, Rejection
+from stockwire.stock.domain.events import Alert, Movement, Outcome, Rejection, Resolution
 from stockwire.stock.domain.job_parts import install_part, issue_parts, return_part, swap_device
 from stockwire.stock.domain.limits import check_limits, within_level
 from stockwire.stock.domain.model import (
@@ -62,6 +64,7 @@ from stockwire.stock.domain.model import (
     JobPartKey,
     Pair,
     Policy,
+    SerialRecord,
     StockState,
 )
 from stockwire.stock.domain.negative_stock import check_negative
@@ -95,6 +98,9 @@ RULES: dict[type, tuple[MovementKind, Rule]] = {
 """Each command's rule, and the kind of movement a rejection of it names until the rule
 focuses on something more precise."""
 
+DETAIL_LABELS = ("job_id", "serial", "transfer_id", "count_id")
+"""An alert's details that are also its labels, where it names them."""
+
 
 class StockBook:
     """Applies commands to ``state`` in order; :attr:`events` holds what happened."""
@@ -110,7 +116,7 @@ class StockBook:
         self.policy = policy
         self.now = now
         self.new_id = new_id
-        self.events: list[Movement | Rejection | Alert] = []
+        self.events: list[Movement | Rejection | Alert | Resolution] = []
         self.touched: dict[Pair, uuid.UUID | None] = {}
         """Pairs whose level changed, with the last movement that changed each."""
         self.dirty_serials: set[str] = set()
@@ -156,14 +162,19 @@ class StockBook:
         sku: str,
         location: str,
         origin: Origin,
+        *,
+        figures: Mapping[str, Decimal | None] | None = None,
+        labels: Mapping[str, str | None] | None = None,
         **details: Any,
     ) -> Alert:
-        """An alert; a quantity it could not publish (beyond the level limit) is left out,
-        and only its summary states it."""
+        """An alert; a quantity or figure it could not publish (beyond the level limit) is
+        left out, and only its summary states it. Its labels are the job, serial, transfer
+        and count it names, and ``labels``."""
         for figure in ("expected_quantity", "actual_quantity"):
             value = details.get(figure)
             if value is not None and not within_level(value):
                 details[figure] = None
+        named = {name: details.get(name) for name in DETAIL_LABELS}
         return Alert(
             alert_id=self.new_id(),
             kind=kind,
@@ -174,8 +185,56 @@ class StockBook:
             location=location,
             raised_at=self.now,
             source_event_id=origin.source_event_id,
+            **self._context(sku, location, figures, {**named, **(labels or {})}),
             **details,
         )
+
+    def make_resolution(
+        self,
+        kind: AlertKind,
+        dedup_key: str,
+        summary: str,
+        sku: str,
+        location: str,
+        origin: Origin,
+        *,
+        figures: Mapping[str, Decimal | None] | None = None,
+        labels: Mapping[str, str | None] | None = None,
+    ) -> Resolution:
+        """The resolution of the alerts raised with ``dedup_key`` about ``sku`` at
+        ``location`` (the same key on the topic, so it follows them)."""
+        return Resolution(
+            kind=kind,
+            dedup_key=dedup_key,
+            summary=summary[:500],
+            sku=sku,
+            location=location,
+            resolved_at=self.now,
+            source_event_id=origin.source_event_id,
+            **self._context(sku, location, figures, labels or {}),
+        )
+
+    def _context(
+        self,
+        sku: str,
+        location: str,
+        figures: Mapping[str, Decimal | None] | None,
+        labels: Mapping[str, str | None],
+    ) -> dict[str, Any]:
+        """Region and category from the catalog copy, the figures that fit the limits, the
+        labels that have a value."""
+        place = self.state.locations.get(location)
+        item = self.state.items.get(sku)
+        return {
+            "region": place.region if place is not None else None,
+            "category": item.category if item is not None else None,
+            "figures": {
+                name: value
+                for name, value in (figures or {}).items()
+                if value is not None and within_level(value)
+            },
+            "labels": {name: value for name, value in labels.items() if value},
+        }
 
     # ------------------------------------------------------------------ outcome handling
 
@@ -205,6 +264,12 @@ class StockBook:
                 focus.sku,
                 focus.location,
                 draft.origin,
+                figures={"quantity": rejection.quantity},
+                labels={
+                    "reason": refused.reason.value,
+                    "movement_kind": focus.kind.value,
+                    "lot": focus.lot,
+                },
                 serial=focus.serial,
                 job_id=job_id,
             )
@@ -214,11 +279,12 @@ class StockBook:
                 self.make_alert(
                     AlertKind.SERIAL_CONFLICT,
                     AlertSeverity.CRITICAL,
-                    f"serial_conflict:{focus.serial}",
+                    serial_conflict_key(focus.serial),
                     f"serial {focus.serial} seen in two places: {refused.message}",
                     focus.sku,
                     focus.location,
                     draft.origin,
+                    labels={"reason": refused.reason.value},
                     serial=focus.serial,
                     job_id=job_id,
                 )
@@ -227,6 +293,13 @@ class StockBook:
 
     def _reject(self, draft: Draft, refused: Refused) -> Outcome:
         rejection, alerts = self.rejection_of(draft, refused)
+        serial = draft.focus_on.serial
+        record = self.state.serials.get(serial) if serial else None
+        if refused.conflict and record is not None:
+            self.state.serials[record.serial] = replace(
+                record, conflict=Pair(rejection.sku, rejection.location)
+            )
+            self.dirty_serials.add(record.serial)
         self.events.append(rejection)
         self.events.extend(alerts)
         return Outcome(alerts=alerts, rejection=rejection)
@@ -240,7 +313,11 @@ class StockBook:
         for movement in draft.movements:
             for leg in movement.legs:
                 self.touched[leg.key.pair] = movement.movement_id
+        resolutions = list(draft.resolutions)
         for serial, record in draft.serials.items():
+            held = state.serials.get(serial)
+            if held is not None and held.conflict is not None and record.conflict is None:
+                resolutions.append(self._serial_resolved(held.conflict, record, draft.origin))
             state.serials[serial] = record
             self.dirty_serials.add(serial)
         for part_key, part in draft.custody.items():
@@ -262,27 +339,67 @@ class StockBook:
         alerts = list(draft.alerts)
         for pair in sorted(pairs):
             was, now = before[pair].available, state.level(pair).available
+            figures = {"available": now, "was_available": was}
             if was > 0 >= now:
                 alerts.append(
                     self.make_alert(
                         AlertKind.STOCKOUT,
                         AlertSeverity.WARNING,
-                        f"stockout:{pair.sku}@{pair.location}",
+                        stockout_key(pair),
                         f"{pair.sku} is out of stock at {pair.location} (available {now})",
                         pair.sku,
                         pair.location,
                         draft.origin,
+                        figures=figures,
                         expected_quantity=was,
                         actual_quantity=now,
+                        job_id=draft.job_id,
                     )
                 )
+            elif was <= 0 < now and pair in state.moved:
+                resolutions.append(
+                    self.make_resolution(
+                        AlertKind.STOCKOUT,
+                        stockout_key(pair),
+                        f"{pair.sku} is available again at {pair.location} (available {now})",
+                        pair.sku,
+                        pair.location,
+                        draft.origin,
+                        figures=figures,
+                        labels={"job_id": draft.job_id},
+                    )
+                )
+        state.moved |= pairs
         self.events.extend(draft.movements)
         self.events.extend(draft.skipped)
         self.events.extend(alerts)
+        self.events.extend(resolutions)
         return Outcome(
             movements=draft.movements,
             alerts=alerts,
+            resolutions=resolutions,
             count=draft.count,
             levels={pair: state.level(pair) for pair in pairs},
             skipped=draft.skipped,
         )
+
+    def _serial_resolved(self, raised: Pair, record: SerialRecord, origin: Origin) -> Resolution:
+        """A movement of a serial the books had in conflict was applied: the books and the
+        field agree on where it is again. Resolved where the alert was raised."""
+        return self.make_resolution(
+            AlertKind.SERIAL_CONFLICT,
+            serial_conflict_key(record.serial),
+            f"serial {record.serial} is in one place again: {record.describe()}",
+            raised.sku,
+            raised.location,
+            origin,
+            labels={"serial": record.serial, "state": record.state.value},
+        )
+
+
+def stockout_key(pair: Pair) -> str:
+    return f"stockout:{pair.sku}@{pair.location}"
+
+
+def serial_conflict_key(serial: str) -> str:
+    return f"serial_conflict:{serial}"

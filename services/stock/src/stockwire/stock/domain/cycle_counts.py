@@ -326,6 +326,7 @@ class CountClosing:
         self.draft.focus_on = focus
         self.draft.skipped.append(rejection)
         self.draft.alerts.extend(alerts)
+        self.draft.mark_conflict(record, pair)
 
     def _variance_alert(
         self,
@@ -343,16 +344,33 @@ class CountClosing:
             + lot_label(line_key.lot)
             + (f" serial {line_key.serial!r}" if line_key.serial else "")
         )
+        dedup_key = (
+            f"count_variance:{self.count.count_id}:{pair.sku}:{line_key.lot}:{line_key.serial}"
+        )
+        figures = {"expected": expected, "counted": counted, "variance": variance}
+        labels = {"count_id": self.count.count_id, "lot": line_key.lot, "serial": line_key.serial}
         self.draft.alert(
             AlertKind.COUNT_VARIANCE,
             AlertSeverity.WARNING,
-            f"count_variance:{self.count.count_id}:{pair.sku}:{line_key.lot}:{line_key.serial}",
+            dedup_key,
             f"count {self.count.count_id} at {pair.location}: {what} counted {counted}, "
             f"expected {expected} (variance {variance})",
             pair.sku,
             pair.location,
+            figures=figures,
+            labels={"lot": line_key.lot},
             serial=line_key.serial or None,
             expected_quantity=expected,
             actual_quantity=counted,
             count_id=self.count.count_id,
+        )
+        self.draft.resolve(
+            AlertKind.COUNT_VARIANCE,
+            dedup_key,
+            f"count {self.count.count_id} at {pair.location}: the variance of {variance} on "
+            f"{what} is booked as a count adjustment",
+            pair.sku,
+            pair.location,
+            figures=figures,
+            labels=labels,
         )

@@ -1,14 +1,14 @@
 """A command's changes before they are applied: the rules read through a draft as if
 they were, and the book merges it into the state only if no rule refused."""
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, MovementKind, RejectionReason
 from stockwire.stock.domain.commands import Origin
-from stockwire.stock.domain.events import Alert, Leg, Movement, Rejection
+from stockwire.stock.domain.events import Alert, Leg, Movement, Rejection, Resolution
 from stockwire.stock.domain.model import (
     ONE,
     ZERO,
@@ -77,6 +77,7 @@ class Draft:
         self.lines: dict[CountLineKey, CountLine] = {}
         self.movements: list[Movement] = []
         self.alerts: list[Alert] = []
+        self.resolutions: list[Resolution] = []
         self.skipped: list[Rejection] = []
         self.count: Count | None = None
         self.job_id: str | None = None
@@ -179,7 +180,12 @@ class Draft:
         return movement
 
     def move_serial(self, record: SerialRecord) -> None:
-        self.serials[record.serial] = record
+        """The serial's record after a movement of it: any conflict about it is over."""
+        self.serials[record.serial] = replace(record, conflict=None)
+
+    def mark_conflict(self, record: SerialRecord, raised: Pair) -> None:
+        """The serial is in conflict, alerted about ``raised``; it does not move."""
+        self.serials[record.serial] = replace(record, conflict=raised)
 
     def change_custody(
         self, job_id: str, sku: str, lot: str, serial: str, delta: Decimal, from_location: str
@@ -203,5 +209,29 @@ class Draft:
         self.alerts.append(
             self.book.make_alert(
                 kind, severity, dedup_key, summary, sku, location, self.origin, **details
+            )
+        )
+
+    def resolve(
+        self,
+        kind: AlertKind,
+        dedup_key: str,
+        summary: str,
+        sku: str,
+        location: str,
+        *,
+        figures: Mapping[str, Decimal | None] | None = None,
+        labels: Mapping[str, str | None] | None = None,
+    ) -> None:
+        self.resolutions.append(
+            self.book.make_resolution(
+                kind,
+                dedup_key,
+                summary,
+                sku,
+                location,
+                self.origin,
+                figures=figures,
+                labels=labels,
             )
         )

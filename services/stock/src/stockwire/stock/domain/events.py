@@ -1,4 +1,5 @@
-"""What the book records: movements with their legs, rejections and alerts.
+"""What the book records: movements with their legs, rejections, alerts and their
+resolutions.
 
 The unit of work turns them into ledger rows, balance changes and outgoing events.
 """
@@ -74,6 +75,11 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
+    """A condition a person should know about. ``region`` and ``category`` are what the
+    catalog copy says of its location and SKU (None where it does not know them);
+    ``figures`` are the numbers behind it and ``labels`` the facts to route on, named as
+    docs/stock.md lists them."""
+
     alert_id: uuid.UUID
     kind: AlertKind
     severity: AlertSeverity
@@ -82,6 +88,10 @@ class Alert:
     sku: str
     location: str
     raised_at: datetime
+    region: str | None = None
+    category: str | None = None
+    figures: dict[str, Decimal] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
     serial: str | None = None
     expected_quantity: Decimal | None = None
     actual_quantity: Decimal | None = None
@@ -91,12 +101,33 @@ class Alert:
     source_event_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The condition of an alert with this ``dedup_key`` (and the same SKU and location, so
+    the same key on the topic) has cleared. Stock keeps no list of open alerts, so a
+    resolution may clear a condition no alert was raised for; readers ignore those."""
+
+    kind: AlertKind
+    dedup_key: str
+    summary: str
+    sku: str
+    location: str
+    resolved_at: datetime
+    region: str | None = None
+    category: str | None = None
+    figures: dict[str, Decimal] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    source_event_id: uuid.UUID | None = None
+
+
 @dataclass
 class Outcome:
-    """What one command did: its movements and alerts, or the rejection (with alerts)."""
+    """What one command did: its movements, alerts and resolutions, or the rejection (with
+    alerts)."""
 
     movements: list[Movement] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    resolutions: list[Resolution] = field(default_factory=list)
     rejection: Rejection | None = None
     count: Count | None = None
     """The count a count command opened, recorded into or closed."""

@@ -75,6 +75,8 @@ class ItemInfo:
     sku: str
     tracking_mode: TrackingMode
     active: bool
+    category: str | None = None
+    """For alerts only; null in copy rows kept before the catalog published it."""
 
     @property
     def serialized(self) -> bool:
@@ -92,6 +94,8 @@ class LocationInfo:
     kind: str
     parent_code: str | None
     active: bool
+    region: str | None = None
+    """For alerts only."""
 
 
 class SerialState(StrEnum):
@@ -117,6 +121,10 @@ class SerialRecord:
     lot: str = NOT_TRACKED
     job_id: str | None = None
     last_movement_id: object = None
+    conflict: Pair | None = None
+    """Where the latest ``serial_conflict`` alert about this serial was raised (its SKU and
+    location, the alert's key), until a movement of the serial is applied: then the
+    conflict is resolved there, so the resolution follows the alert on its partition."""
 
     def describe(self) -> str:
         if self.state == SerialState.ISSUED:
@@ -279,6 +287,10 @@ class StockState:
     transfers: dict[str, Transfer] = field(default_factory=dict)
     counts: dict[str, Count] = field(default_factory=dict)
     count_lines: dict[CountLineKey, CountLine] = field(default_factory=dict)
+    moved: set[Pair] = field(default_factory=set)
+    """Pairs a movement has changed before (or in) this transaction. Only these can have
+    gone out of stock, so only these can come back into it (a first receipt resolves no
+    stockout that was never raised)."""
     loaded: Loaded | None = None
     """Set by the repository, so a planning bug fails loudly; unset in hand-built states."""
     _by_pair: dict[Pair, set[BalanceKey]] | None = field(default=None, repr=False)

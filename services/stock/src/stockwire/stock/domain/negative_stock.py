@@ -26,6 +26,7 @@ def check_negative(draft: Draft) -> None:
             f"not enough stock: {where} has {after - delta.on_hand} on hand, "
             f"{-delta.on_hand} needed",
             after,
+            "on_hand",
         )
     for pair in sorted(reserving):
         level = draft.state.level(pair)
@@ -39,10 +40,12 @@ def check_negative(draft: Draft) -> None:
                 f"not enough available to reserve: {pair.sku} at {pair.location} would "
                 f"have {level.available} available",
                 level.available,
+                "available",
             )
 
 
-def _negative(draft: Draft, pair: Pair, message: str, after: Decimal) -> None:
+def _negative(draft: Draft, pair: Pair, message: str, after: Decimal, figure: str) -> None:
+    """Refuse, or alert with the figure (``on_hand`` or ``available``) that went negative."""
     location = draft.state.locations.get(pair.location)
     if location is None or location.kind not in draft.book.policy.allow_negative_kinds:
         draft.focus_on.sku, draft.focus_on.location = pair.sku, pair.location
@@ -54,5 +57,6 @@ def _negative(draft: Draft, pair: Pair, message: str, after: Decimal) -> None:
         f"{message}; allowed at a {location.kind} location",
         pair.sku,
         pair.location,
+        figures={figure: after},
         actual_quantity=after,
     )

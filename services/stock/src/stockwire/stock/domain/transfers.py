@@ -226,6 +226,12 @@ def receive_transfer(draft: Draft, cmd: ReceiveTransfer) -> None:
             f"received {cmd.quantity}; {shipped - cmd.quantity} written off",
             transfer.sku,
             transfer.to_location,
+            figures={
+                "shipped": shipped,
+                "received": cmd.quantity,
+                "missing": shipped - cmd.quantity,
+            },
+            labels={"from_location": transfer.from_location, "lot": transfer.lot},
             expected_quantity=shipped,
             actual_quantity=cmd.quantity,
             transfer_id=transfer.transfer_id,

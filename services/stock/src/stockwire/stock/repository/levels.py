@@ -22,11 +22,13 @@ LOCK_LEVELS = text(
     FROM unnest(CAST(:skus AS text[]), CAST(:locations AS text[])) AS k(sku, location)
     ORDER BY k.sku, k.location
     ON CONFLICT (sku, location) DO UPDATE SET sku = EXCLUDED.sku
-    RETURNING sku, location, on_hand, reserved, in_transit_in, in_transit_out
+    RETURNING sku, location, on_hand, reserved, in_transit_in, in_transit_out,
+        last_movement_id
     """
 )
 """Creates the missing level rows and locks all of them, in key order, in one statement.
-(A plain ``SELECT ... FOR UPDATE`` cannot lock a row that does not exist yet.)"""
+(A plain ``SELECT ... FOR UPDATE`` cannot lock a row that does not exist yet.) A level no
+movement has changed yet has no ``last_movement_id``."""
 
 PAIRS_AT = text("SELECT sku, location FROM levels WHERE location = ANY(:locations)")
 
@@ -107,7 +109,10 @@ class Levels:
             locations=[pair.location for pair in pairs],
         )
         for row in rows:
-            state.levels[Pair(row["sku"], row["location"])] = _amounts(row)
+            pair = Pair(row["sku"], row["location"])
+            state.levels[pair] = _amounts(row)
+            if row["last_movement_id"] is not None:
+                state.moved.add(pair)
         keys = sorted(key for key in scope.keys if key.pair not in scope.whole)
         whole = sorted(scope.whole)
         rows = await fetch(

@@ -1,4 +1,5 @@
-"""Serials: where each one is and in what state. A new serial is a plain insert, so two
+"""Serials: where each one is and in what state, and where a conflict about it was last
+alerted (until a movement of it resolves it). A new serial is a plain insert, so two
 transactions creating the same one cannot both succeed (the loser retries and sees it)."""
 
 from datetime import datetime
@@ -7,20 +8,23 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.stock.domain.book import StockBook
-from stockwire.stock.domain.model import SerialRecord, SerialState, StockState
+from stockwire.stock.domain.model import Pair, SerialRecord, SerialState, StockState
 from stockwire.stock.repository.rows import fetch
 
-SERIALS = "SELECT serial, sku, location, state, lot, job_id, last_movement_id FROM serials"
+SERIAL_COLUMNS = (
+    "serial, sku, location, state, lot, job_id, last_movement_id, conflict_sku, conflict_location"
+)
+
+SERIALS = f"SELECT {SERIAL_COLUMNS} FROM serials"
 
 READ_SERIALS = text(f"{SERIALS} WHERE serial = ANY(:serials)")
 
 LOCK_SERIALS = text(f"{SERIALS} WHERE serial = ANY(:serials) ORDER BY serial FOR UPDATE")
 
-SERIAL_COLUMNS = "serial, sku, location, state, lot, job_id, last_movement_id"
-
 SERIAL_ARRAYS = """unnest(CAST(:serials AS text[]), CAST(:skus AS text[]),
         CAST(:locations AS text[]), CAST(:states AS text[]), CAST(:lots AS text[]),
-        CAST(:jobs AS text[]), CAST(:movements AS uuid[]))"""
+        CAST(:jobs AS text[]), CAST(:movements AS uuid[]), CAST(:conflict_skus AS text[]),
+        CAST(:conflict_locations AS text[]))"""
 
 INSERT_SERIALS = text(
     f"""
@@ -33,6 +37,7 @@ UPDATE_SERIALS = text(
     f"""
     UPDATE serials AS s SET sku = k.sku, location = k.location, state = k.state, lot = k.lot,
         job_id = k.job_id, last_movement_id = k.last_movement_id,
+        conflict_sku = k.conflict_sku, conflict_location = k.conflict_location,
         updated_at = CAST(:now AS timestamptz)
     FROM {SERIAL_ARRAYS} AS k({SERIAL_COLUMNS})
     WHERE s.serial = k.serial
@@ -78,6 +83,10 @@ class Serials:
                         "lots": [r.lot for r in batch],
                         "jobs": [r.job_id for r in batch],
                         "movements": [r.last_movement_id for r in batch],
+                        "conflict_skus": [r.conflict.sku if r.conflict else None for r in batch],
+                        "conflict_locations": [
+                            r.conflict.location if r.conflict else None for r in batch
+                        ],
                         "now": now,
                     },
                 )
@@ -93,4 +102,9 @@ def _serial(row: RowMapping) -> SerialRecord:
         lot=row["lot"],
         job_id=row["job_id"],
         last_movement_id=row["last_movement_id"],
+        conflict=(
+            Pair(row["conflict_sku"], row["conflict_location"])
+            if row["conflict_sku"] is not None
+            else None
+        ),
     )
