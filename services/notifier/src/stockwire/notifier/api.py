@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -175,7 +174,7 @@ def configuration_router(new_uow: UnitOfWorkFactory, messenger: Messenger) -> AP
         return rule_out(await handlers.put_rule(uuid.uuid4(), body, new_uow()))
 
     @router.post(
-        "/rules/dry-run",
+        "/dry-run",
         tags=["rules"],
         dependencies=READ,
         summary="Which rules and channels an example alert would reach, and what would happen",
@@ -382,21 +381,17 @@ def ack_link_router(
 
     @router.get(
         "/ack/{token}",
-        response_class=HTMLResponse,
         summary="Acknowledge the alert a signed link names (the link in a message)",
     )
     async def acknowledge_by_link(
         token: Annotated[str, Path(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9_.=-]+$")],
-    ) -> HTMLResponse:
+    ) -> AckOut:
         if links is None:
             raise Invalid("token", "acknowledge links are switched off here")
         uow = new_uow()
         dedup_key = links.verify(token, uow.now())
         await handlers.acknowledge(dedup_key, "link", AcknowledgedVia.LINK, None, uow, messenger)
-        return HTMLResponse(
-            "<!doctype html><title>Acknowledged</title>"
-            "<p>Acknowledged. Escalation of this alert has stopped.</p>"
-        )
+        return AckOut(dedup_key=dedup_key, acknowledged_by="link")
 
     return router
 

@@ -20,7 +20,7 @@ from stockwire.notifier.consumers import register_consumers
 from stockwire.notifier.deliveries import DEAD_LETTER, Claimed, DeliveryWorker, Outgoing
 from stockwire.notifier.handlers import Messenger
 from stockwire.notifier.links import AckLinks
-from stockwire.notifier.rendering import RenderRequest
+from stockwire.notifier.rendering import RenderAlert, RenderRequest
 from stockwire.notifier.settings import NotifierSettings
 from stockwire.notifier.tables import MESSAGING
 from stockwire.notifier.unit_of_work import NotifierUnitOfWork
@@ -76,7 +76,16 @@ def bootstrap(
             return None
         request = RenderRequest(
             purpose="dead_letter",
-            alerts=[],
+            alerts=[
+                RenderAlert(
+                    dedup_key=key,
+                    kind="undelivered",
+                    severity="warning",
+                    summary=delivery.rendered.title,
+                    raised_at=datetime.now(UTC),
+                )
+                for key in delivery.dedup_keys or (str(delivery.delivery_id),)
+            ],
             note=f"{delivery.rendered.title} — could not be delivered to {delivery.channel}: "
             f"{error}",
         )

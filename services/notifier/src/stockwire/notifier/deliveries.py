@@ -244,7 +244,15 @@ class DeliveryWorker:
             changes = {"last_error": attempt.error, "next_attempt_at": now + wait}
         fallback = None
         if not attempt.ok and last and delivery.purpose != DEAD_LETTER:
-            fallback = await self._dead_letter(delivery, attempt.error or "failed")
+            try:
+                fallback = await self._dead_letter(delivery, attempt.error or "failed")
+            except Exception as error:
+                # The delivery is dead whether or not its fallback can be told: record it.
+                log.error(
+                    "delivery %s is dead, and its fallback cannot be told: %s",
+                    delivery.delivery_id,
+                    one_line(error),
+                )
         async with self._sessions.begin() as session:
             await session.execute(
                 sa.insert(delivery_attempts).values(

@@ -348,7 +348,6 @@ class CountClosing:
             f"count_variance:{self.count.count_id}:{pair.sku}:{line_key.lot}:{line_key.serial}"
         )
         figures = {"expected": expected, "counted": counted, "variance": variance}
-        labels = {"count_id": self.count.count_id, "lot": line_key.lot, "serial": line_key.serial}
         self.draft.alert(
             AlertKind.COUNT_VARIANCE,
             AlertSeverity.WARNING,
@@ -363,14 +362,4 @@ class CountClosing:
             expected_quantity=expected,
             actual_quantity=counted,
             count_id=self.count.count_id,
-        )
-        self.draft.resolve(
-            AlertKind.COUNT_VARIANCE,
-            dedup_key,
-            f"count {self.count.count_id} at {pair.location}: the variance of {variance} on "
-            f"{what} is booked as a count adjustment",
-            pair.sku,
-            pair.location,
-            figures=figures,
-            labels=labels,
         )

@@ -1,0 +1,248 @@
+"""Alerts on a real alert topic reach a real local chat receiver through the notifier's
+real wiring: routing, the delivery log, resolved follow-ups, acknowledgement by link,
+retries and the dead letter's fallback, and bad input refused with the reason."""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from conftest import LINK_SECRET
+
+from stockwire.contracts.base import Event
+from stockwire.contracts.envelope import wrap
+from stockwire.contracts.stock import StockAlertRaised, StockAlertResolved
+from stockwire.contracts.topics import topic_for
+from stockwire.contracts.vocabulary import AlertKind, AlertSeverity
+from stockwire.devstack.receivers import ChatReceiver
+
+CONSUMER_JOIN_S = 40.0
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], Awaitable[T]], expected: T | None) -> T:
+    """``check()`` once it equals ``expected`` (or, with None, is not empty), within 10 s:
+    a delivery is recorded just after the receiver has it."""
+    for _ in range(100):
+        found = await check()
+        if (found == expected) if expected is not None else found:
+            return found
+        await asyncio.sleep(0.1)
+    return found
+
+
+def ref(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+
+
+async def publish(producer: AIOKafkaProducer, payload: Event) -> None:
+    spec = topic_for(type(payload))
+    envelope = wrap(payload, producer="stock")
+    await producer.send_and_wait(
+        spec.name, value=envelope.model_dump_json().encode(), key=spec.key_for(payload).encode()
+    )
+
+
+def stockout(location: str, severity: AlertSeverity = AlertSeverity.WARNING) -> StockAlertRaised:
+    return StockAlertRaised(
+        alert_id=uuid.uuid4(),
+        kind=AlertKind.STOCKOUT,
+        severity=severity,
+        dedup_key=f"stockout:ONT-G240@{location}",
+        summary=f"ONT-G240 is out of stock at {location}",
+        sku="ONT-G240",
+        location=location,
+        region="TX-NORTH",
+        figures={"available": Decimal(0), "was_available": Decimal(2)},
+        link="http://stock.example/api/v1/balances?sku=ONT-G240",
+        raised_at=datetime.now(UTC),
+    )
+
+
+async def chat_channel(writer: httpx.AsyncClient, chat: ChatReceiver, **extra: Any) -> str:
+    name = ref("chat").lower()
+    answer = await writer.put(
+        f"/api/v1/channels/{name}", json={"type": "json", "url": chat.json_url(), **extra}
+    )
+    assert answer.status_code == 200, answer.text
+    return name
+
+
+async def rule_for(writer: httpx.AsyncClient, location: str, channel: str, **extra: Any) -> None:
+    body = {
+        "name": ref("rule"),
+        "position": 10,
+        "matchers": [{"attribute": "location", "values": [location]}],
+        "channels": [channel],
+        "timing": {"group_wait_s": 0, "group_interval_s": 1, "repeat_interval_s": 3600},
+        **extra,
+    }
+    answer = await writer.post("/api/v1/rules", json=body)
+    assert answer.status_code == 201, answer.text
+
+
+async def test_a_stockout_reaches_chat_and_its_resolution_follows(
+    writer: httpx.AsyncClient, chat: ChatReceiver, producer: AIOKafkaProducer
+) -> None:
+    van = ref("VAN")
+    channel = await chat_channel(writer, chat)
+    await rule_for(writer, van, channel)
+
+    await publish(producer, stockout(van))
+    [message] = await chat.wait_for(1, within_s=CONSUMER_JOIN_S)
+
+    assert van in (message.text or "")
+    assert "ONT-G240" in (message.text or "")
+    await publish(
+        producer,
+        StockAlertResolved(
+            kind=AlertKind.STOCKOUT,
+            dedup_key=f"stockout:ONT-G240@{van}",
+            summary=f"ONT-G240 is available again at {van}",
+            sku="ONT-G240",
+            location=van,
+            resolved_at=datetime.now(UTC),
+        ),
+    )
+    _, follow_up = await chat.wait_for(2, within_s=20)
+    assert "resolved" in (follow_up.text or "").lower() or "resolved" in str(follow_up.json)
+
+    async def logged() -> list[tuple[str, str]]:
+        answer = await writer.get("/api/v1/deliveries", params={"channel": channel})
+        return [(d["purpose"], d["status"]) for d in answer.json()["items"]]
+
+    assert await eventually(logged, [("resolved", "sent"), ("alert", "sent")])
+
+
+async def test_the_same_alert_twice_is_told_once(
+    writer: httpx.AsyncClient, chat: ChatReceiver, producer: AIOKafkaProducer
+) -> None:
+    van = ref("VAN")
+    channel = await chat_channel(writer, chat)
+    await rule_for(writer, van, channel)
+
+    await publish(producer, stockout(van))
+    await publish(producer, stockout(van))
+    await chat.wait_for(1, within_s=CONSUMER_JOIN_S)
+
+    marker = stockout(ref("VAN"))
+    await rule_for(writer, marker.location, channel)
+    await publish(producer, marker)
+    await chat.wait_for(2, within_s=20)
+    assert sum(van in (r.text or "") for r in chat.delivered) == 1
+
+
+async def test_a_critical_alert_is_acknowledged_by_the_signed_link_in_its_message(
+    writer: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    chat: ChatReceiver,
+    producer: AIOKafkaProducer,
+) -> None:
+    site = ref("POP")
+    channel = await chat_channel(writer, chat)
+    await rule_for(writer, site, channel)
+
+    await publish(producer, stockout(site, AlertSeverity.CRITICAL))
+    [message] = await chat.wait_for(1, within_s=CONSUMER_JOIN_S)
+    link = next(word for word in (message.text or "").split() if "/api/v1/ack/" in word)
+    path = link[link.index("/api/v1/ack/") :].rstrip(")>.,")
+
+    answer = await anonymous.get(path)
+
+    assert answer.status_code == 200, answer.text
+    firing = (await writer.get("/api/v1/alerts")).json()["items"]
+    [alert] = [a for a in firing if a["location"] == site]
+    assert alert["acknowledged_by"] == "link"
+    forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+    assert (await anonymous.get(forged)).status_code == 422
+    assert LINK_SECRET not in message.body.decode()
+
+
+async def test_a_receiver_that_keeps_failing_gets_a_dead_letter_told_to_the_fallback(
+    writer: httpx.AsyncClient, producer: AIOKafkaProducer
+) -> None:
+    async with ChatReceiver() as broken, ChatReceiver() as fallback:
+        fallback_name = await chat_channel(writer, fallback)
+        channel = await chat_channel(writer, broken, fallback=fallback_name)
+        broken.fail_next(100, status=503)
+        van = ref("VAN")
+        await rule_for(writer, van, channel)
+
+        await publish(producer, stockout(van))
+        [told] = await fallback.wait_for(1, within_s=CONSUMER_JOIN_S)
+
+        assert channel in (told.text or "")
+
+        async def dead_ones() -> list[dict[str, Any]]:
+            params = {"channel": channel, "status": "dead"}
+            items: list[dict[str, Any]] = (
+                await writer.get("/api/v1/deliveries", params=params)
+            ).json()["items"]
+            return items
+
+        [dead] = await eventually(dead_ones, None)
+        detail = (await writer.get(f"/api/v1/deliveries/{dead['delivery_id']}")).json()
+        assert [a["ok"] for a in detail["attempt_log"]] == [False, False, False]
+        assert all("503" in (a["error"] or "") for a in detail["attempt_log"])
+
+
+async def test_a_channel_answer_never_shows_its_secret(writer: httpx.AsyncClient) -> None:
+    name = ref("mm").lower()
+    secret = "s3cr3t" + uuid.uuid4().hex
+
+    answer = await writer.put(
+        f"/api/v1/channels/{name}",
+        json={"type": "mattermost", "url": f"mmost://chat.example/{secret}"},
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert secret not in answer.text
+    assert secret not in (await writer.get("/api/v1/channels")).text
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"channels": []}, "channels"),
+        ({"channels": ["no-such-channel"]}, "channels"),
+        ({"timing": {"group_interval_s": 600, "repeat_interval_s": 60}}, "timing.repeat_interval"),
+        ({"quiet_hours": {"start": "22:00", "end": "07:00", "timezone": "Mars/Olympus"}}, None),
+        ({"matchers": [{"attribute": "colour", "values": ["red"]}]}, None),
+        (
+            {
+                "escalation": [
+                    {"after_s": 600, "channels": ["x"]},
+                    {"after_s": 60, "channels": ["x"]},
+                ]
+            },
+            None,
+        ),
+        ({"position": -1}, "position"),
+    ],
+)
+async def test_a_bad_rule_is_refused_with_the_reason(
+    writer: httpx.AsyncClient, chat: ChatReceiver, change: dict[str, Any], field: str | None
+) -> None:
+    channel = await chat_channel(writer, chat)
+    body = {"name": ref("rule"), "position": 1, "channels": [channel], **change}
+
+    answer = await writer.post("/api/v1/rules", json=body)
+
+    assert answer.status_code == 422, answer.text
+    problems = answer.json()["problems"]
+    assert problems and all(p["reason"] for p in problems)
+    if field:
+        assert any(field in p["field"] for p in problems), problems
+
+
+async def test_rules_need_a_token_with_write_scope(
+    anonymous: httpx.AsyncClient, reader: httpx.AsyncClient
+) -> None:
+    body = {"name": "r", "position": 1, "channels": ["x"]}
+    assert (await anonymous.post("/api/v1/rules", json=body)).status_code == 401
+    assert (await reader.post("/api/v1/rules", json=body)).status_code == 403
