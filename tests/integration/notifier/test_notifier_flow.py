@@ -5,12 +5,13 @@ retries and the dead letter's fallback, and bad input refused with the reason.""
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from conftest import LINK_SECRET
 
@@ -20,6 +21,8 @@ from stockwire.contracts.stock import StockAlertRaised, StockAlertResolved
 from stockwire.contracts.topics import topic_for
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity
 from stockwire.devstack.receivers import ChatReceiver
+from stockwire.notifier.tables import deliveries, delivery_attempts
+from stockwire.runtime.purging import purge_older
 
 CONSUMER_JOIN_S = 40.0
 T = TypeVar("T")
@@ -246,3 +249,66 @@ async def test_rules_need_a_token_with_write_scope(
     body = {"name": "r", "position": 1, "channels": ["x"]}
     assert (await anonymous.post("/api/v1/rules", json=body)).status_code == 401
     assert (await reader.post("/api/v1/rules", json=body)).status_code == 403
+
+
+async def test_the_delivery_log_is_purged_of_old_sent_deliveries_but_never_of_pending_ones(
+    notifier_service: tuple[Any, Any],
+) -> None:
+    engine = notifier_service[1].engine
+    old = datetime.now(UTC) - timedelta(days=40)
+    channel = ref("purge").lower()
+    rows = [
+        {"status": status, "created_at": old, "delivery_id": uuid.uuid4()}
+        for status in ("sent", "dead", "pending")
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.insert(deliveries),
+            [
+                {
+                    **row,
+                    "channel": channel,
+                    "purpose": "alert",
+                    "recipients": [],
+                    "dedup_keys": [],
+                    "title": "t",
+                    "text": "t",
+                    "tone": "info",
+                    "attempts": 1,
+                    "next_attempt_at": old,
+                    "trace": {},
+                }
+                for row in rows
+            ],
+        )
+        await conn.execute(
+            sa.insert(delivery_attempts).values(
+                delivery_id=rows[0]["delivery_id"],
+                attempt=1,
+                started_at=old,
+                ok=True,
+                latency_ms=1.0,
+            )
+        )
+
+    await purge_older(
+        engine, deliveries, "created_at", timedelta(days=30), only="status <> 'pending'"
+    )
+
+    async with engine.connect() as conn:
+        left = (
+            (
+                await conn.execute(
+                    sa.select(deliveries.c.status).where(deliveries.c.channel == channel)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        attempts = await conn.scalar(
+            sa.select(sa.func.count()).where(
+                delivery_attempts.c.delivery_id == rows[0]["delivery_id"]
+            )
+        )
+    assert left == ["pending"]
+    assert attempts == 0

@@ -8,14 +8,13 @@ that answer without being applied again, and a concurrent repeat waits for the f
 finish. The same key with a different request is a 409. Keys are per client: the key
 space is the API token's, so another client reusing your key gets nothing of yours.
 
-Answers are kept for ``STOCKWIRE_IDEMPOTENCY_RETENTION_HOURS``; :func:`purge_periodically`
-deletes older ones in small chunks, and after that the key is a new request.
+Answers are kept for ``STOCKWIRE_IDEMPOTENCY_RETENTION_HOURS``; the runtime's
+:mod:`~stockwire.runtime.purging` deletes older ones in small chunks, and after that the
+key is a new request.
 """
 
-import asyncio
 import hashlib
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,12 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from stockwire.runtime.domain_errors import Conflict
 from stockwire.runtime.http.openapi import not_nullable
 from stockwire.runtime.plain_text import text_pattern
+from stockwire.runtime.purging import CHUNK_ROWS, purge_older, purge_periodically
 from stockwire.runtime.service import ServiceRuntime
 
-log = logging.getLogger(__name__)
-
 KEY_MAX = 128
-PURGE_CHUNK_ROWS = 1000
 
 IdempotencyKey = Annotated[
     str | None,
@@ -162,39 +159,10 @@ class IdempotencyKeys:
 
 
 async def purge_expired(
-    engine: AsyncEngine, table: sa.Table, retention: timedelta, chunk_rows: int = PURGE_CHUNK_ROWS
+    engine: AsyncEngine, table: sa.Table, retention: timedelta, chunk_rows: int = CHUNK_ROWS
 ) -> int:
-    """Delete the answers kept longer than ``retention``, a chunk per short transaction (so
-    a large backlog never holds many locks; another instance purging at once skips the
-    rows this one holds); how many."""
-    chunk = sa.text(
-        f"DELETE FROM {table.name} WHERE (client, key) IN ("
-        f"SELECT client, key FROM {table.name} "
-        "WHERE created_at < now() - CAST(:retention AS interval) "
-        "LIMIT :chunk_rows FOR UPDATE SKIP LOCKED)"
-    )
-    purged = 0
-    while True:
-        async with engine.begin() as conn:
-            result = await conn.execute(chunk, {"retention": retention, "chunk_rows": chunk_rows})
-        purged += result.rowcount
-        if result.rowcount < chunk_rows:
-            return purged
-
-
-async def purge_periodically(
-    engine: AsyncEngine, table: sa.Table, retention: timedelta, interval_s: float
-) -> None:
-    """Purge at start, then every ``interval_s``, until cancelled. A failed purge (the
-    database away) is logged and tried again at the next interval."""
-    while True:
-        try:
-            purged = await purge_expired(engine, table, retention)
-        except Exception as error:
-            log.warning("purging Idempotency-Key answers failed, retrying later: %s", error)
-        else:
-            log.info("purged %d Idempotency-Key answers older than %s", purged, retention)
-        await asyncio.sleep(interval_s)
+    """Delete the answers kept longer than ``retention``; how many."""
+    return await purge_older(engine, table, "created_at", retention, chunk_rows=chunk_rows)
 
 
 def keep_answers(runtime: ServiceRuntime, table: sa.Table) -> IdempotencyKeys:
@@ -206,8 +174,10 @@ def keep_answers(runtime: ServiceRuntime, table: sa.Table) -> IdempotencyKeys:
         purge_periodically,
         runtime.engine,
         table,
+        "created_at",
         retention,
         settings.idempotency_purge_interval_s,
+        what="Idempotency-Key answers",
     )
     runtime.run_in_background("idempotency-purge", purge)
     return IdempotencyKeys(table)

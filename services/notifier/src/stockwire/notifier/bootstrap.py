@@ -4,6 +4,7 @@ catalog consumers, the ticker and the delivery worker, and the HTTP app."""
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -22,13 +23,16 @@ from stockwire.notifier.handlers import Messenger
 from stockwire.notifier.links import AckLinks
 from stockwire.notifier.rendering import RenderAlert, RenderRequest
 from stockwire.notifier.settings import NotifierSettings
-from stockwire.notifier.tables import MESSAGING
+from stockwire.notifier.tables import MESSAGING, acknowledgements, deliveries
 from stockwire.notifier.unit_of_work import NotifierUnitOfWork
 from stockwire.runtime.http.app import create_app
+from stockwire.runtime.purging import purge_periodically
 from stockwire.runtime.service import ServiceRuntime, build_runtime
 from stockwire.runtime.telemetry import one_line
 
 SERVICE = "notifier"
+PURGE_INTERVAL_S = 3600.0
+"""How often the delivery log and acknowledgements are purged of what is past retention."""
 log = logging.getLogger(__name__)
 
 
@@ -112,6 +116,32 @@ def bootstrap(
                 log.error("ticker: %s; trying again", one_line(error))
             await asyncio.sleep(settings.notifier_tick_s)
 
+    retention = timedelta(days=settings.notifier_log_retention_days)
+    runtime.run_in_background(
+        "delivery-purge",
+        partial(
+            purge_periodically,
+            runtime.engine,
+            deliveries,
+            "created_at",
+            retention,
+            PURGE_INTERVAL_S,
+            what="deliveries",
+            only="status <> 'pending'",
+        ),
+    )
+    runtime.run_in_background(
+        "acknowledgement-purge",
+        partial(
+            purge_periodically,
+            runtime.engine,
+            acknowledgements,
+            "acknowledged_at",
+            retention,
+            PURGE_INTERVAL_S,
+            what="acknowledgements",
+        ),
+    )
     runtime.run_in_background("deliveries", worker.run)
     runtime.run_in_background("ticker", ticker)
     alert_topics = ", ".join(spec.name for spec in ALERT_TOPICS)

@@ -80,6 +80,12 @@ class NotifierSettings(Settings):
         "times within this window is flapping: held until it stays put for the window.",
     )
     notifier_flap_max_changes: int = Field(default=4, ge=2)
+    notifier_log_retention_days: float = Field(
+        default=30.0,
+        ge=1,
+        description="How long sent and dead deliveries (with their attempts) and "
+        "acknowledgements are kept; purged hourly beside the service.",
+    )
     notifier_batch_size: int = Field(
         default=500, ge=1, le=10_000, description="Most alerts applied in one transaction."
     )

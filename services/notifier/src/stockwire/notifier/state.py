@@ -81,21 +81,20 @@ class StateRepository:
             if tracked is None:
                 await self.session.execute(sa.delete(alerts).where(alerts.c.dedup_key == key))
                 continue
-            values: dict[str, Any] = {}
-            if key in traces:
-                values["trace"] = dict(traces[key])
-            await self._upsert(
-                alerts,
-                {"dedup_key": key},
-                {
-                    **values,
-                    "status": tracked.status,
-                    "kind": tracked.alert.kind,
-                    "severity": tracked.alert.severity.value,
-                    "state": to_document(tracked),
-                    "due_at": due(NotifierState(alerts={key: tracked})),
-                    "updated_at": sa.func.now(),
-                },
+            values = {
+                "status": tracked.status,
+                "kind": tracked.alert.kind,
+                "severity": tracked.alert.severity.value,
+                "state": to_document(tracked),
+                "due_at": due(NotifierState(alerts={key: tracked})),
+                "updated_at": sa.func.now(),
+            }
+            trace = {"trace": dict(traces[key])} if key in traces else {}
+            statement = insert(alerts).values({"dedup_key": key, "trace": {}, **values, **trace})
+            await self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[alerts.c.dedup_key], set_={**values, **trace}
+                )
             )
         for rule_id, group_key in sorted(changes.groups):
             group = state.groups.get((rule_id, group_key))
@@ -128,8 +127,6 @@ class StateRepository:
 
     async def _upsert(self, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
         statement = insert(table).values(**key, **values)
-        if table is alerts and "trace" not in values:
-            statement = insert(table).values(**key, **values, trace={})
         await self.session.execute(
             statement.on_conflict_do_update(index_elements=list(key), set_=values)
         )
