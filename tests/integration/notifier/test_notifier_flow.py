@@ -16,12 +16,13 @@ from aiokafka import AIOKafkaProducer
 from conftest import LINK_SECRET
 
 from stockwire.contracts.base import Event
+from stockwire.contracts.catalog import LocationUpserted
 from stockwire.contracts.envelope import wrap
 from stockwire.contracts.stock import StockAlertRaised, StockAlertResolved
 from stockwire.contracts.topics import topic_for
-from stockwire.contracts.vocabulary import AlertKind, AlertSeverity
+from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, LocationKind
 from stockwire.devstack.receivers import ChatReceiver
-from stockwire.notifier.tables import deliveries, delivery_attempts
+from stockwire.notifier.tables import CATALOG_COPY, deliveries, delivery_attempts
 from stockwire.runtime.purging import purge_older
 
 CONSUMER_JOIN_S = 40.0
@@ -312,3 +313,95 @@ async def test_the_delivery_log_is_purged_of_old_sent_deliveries_but_never_of_pe
         )
     assert left == ["pending"]
     assert attempts == 0
+
+
+async def test_a_rule_on_region_and_location_kind_matches_what_the_catalog_copy_says(
+    writer: httpx.AsyncClient,
+    chat: ChatReceiver,
+    producer: AIOKafkaProducer,
+    notifier_service: tuple[Any, Any],
+) -> None:
+    van, region = ref("VAN"), ref("REGION")
+    await publish(
+        producer,
+        LocationUpserted(
+            code=van,
+            name=f"Van {van}",
+            kind=LocationKind.TECHNICIAN_VAN,
+            region=region,
+            active=True,
+            version=1,
+            updated_at=datetime.now(UTC),
+        ),
+    )
+    channel = await chat_channel(writer, chat)
+    await rule_for(
+        writer,
+        van,
+        channel,
+        matchers=[
+            {"attribute": "region", "values": [region]},
+            {"attribute": "location_kind", "values": ["technician_van"]},
+        ],
+    )
+    locations = CATALOG_COPY.locations
+
+    async def copied() -> bool:
+        async with notifier_service[1].engine.connect() as conn:
+            found = await conn.scalar(sa.select(locations.c.region).where(locations.c.code == van))
+        return found == region
+
+    assert await eventually(copied, True)
+    alert = stockout(van)
+
+    await publish(producer, alert.model_copy(update={"region": None}))
+
+    [message] = await chat.wait_for(1, within_s=CONSUMER_JOIN_S)
+    assert van in (message.text or "")
+
+
+async def test_the_dry_run_names_the_rules_and_channels_an_example_alert_would_reach(
+    writer: httpx.AsyncClient, reader: httpx.AsyncClient, chat: ChatReceiver
+) -> None:
+    site = ref("POP")
+    channel = await chat_channel(writer, chat)
+    await rule_for(writer, site, channel)
+    example = {"kind": "stockout", "severity": "critical", "location": site, "dedup_key": site}
+
+    answer = await reader.post("/api/v1/dry-run", json=example)
+
+    assert answer.status_code == 200, answer.text
+    [rule] = answer.json()["rules"]
+    assert rule["channels"] == [channel]
+    assert rule["outcome"] == "immediate"
+    assert answer.json()["suppressed"] is None
+    assert chat.delivered == []
+    elsewhere = await reader.post("/api/v1/dry-run", json={**example, "location": ref("POP")})
+    assert elsewhere.json()["rules"] == [] or all(
+        r["channels"] != [channel] for r in elsewhere.json()["rules"]
+    )
+
+
+async def test_an_acknowledgement_over_the_api_is_listed_and_kept_once(
+    writer: httpx.AsyncClient, chat: ChatReceiver, producer: AIOKafkaProducer
+) -> None:
+    site = ref("POP")
+    channel = await chat_channel(writer, chat)
+    await rule_for(writer, site, channel)
+    alert = stockout(site, AlertSeverity.CRITICAL)
+    await publish(producer, alert)
+    await chat.wait_for(1, within_s=CONSUMER_JOIN_S)
+    path = f"/api/v1/alerts/{alert.dedup_key}/ack"
+
+    first = await writer.post(path, json={"acknowledged_by": "noc-anna", "note": "on it"})
+    second = await writer.post(path, json={"acknowledged_by": "noc-bob"})
+
+    assert first.status_code == second.status_code == 200
+    assert second.json()["acknowledged_by"] == "noc-anna"
+    listed = await writer.get("/api/v1/acknowledgements", params={"dedup_key": alert.dedup_key})
+    assert [(a["acknowledged_by"], a["via"], a["note"]) for a in listed.json()["items"]] == [
+        ("noc-anna", "api", "on it")
+    ]
+    firing = (await writer.get("/api/v1/alerts")).json()["items"]
+    [state] = [a for a in firing if a["dedup_key"] == alert.dedup_key]
+    assert state["acknowledged_by"] == "noc-anna"

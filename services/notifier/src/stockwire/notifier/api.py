@@ -40,7 +40,7 @@ from stockwire.notifier.schemas import (
     SilencePage,
 )
 from stockwire.notifier.state import StateRepository
-from stockwire.notifier.tables import deliveries, delivery_attempts
+from stockwire.notifier.tables import acknowledgements, deliveries, delivery_attempts
 from stockwire.runtime.auth import require_scope
 from stockwire.runtime.domain_errors import Invalid, NotFound
 from stockwire.runtime.http.bodies import Body
@@ -324,7 +324,7 @@ class AckIn(Body):
 
 class AckOut(BaseModel):
     dedup_key: str
-    acknowledged_by: str
+    acknowledged_by: str = Field(description="Who acknowledged it first.")
 
 
 DedupKeyPath = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_NUL)]
@@ -365,10 +365,10 @@ def alerts_router(new_uow: UnitOfWorkFactory, messenger: Messenger) -> APIRouter
         summary="Acknowledge a firing alert: its escalation stops",
     )
     async def acknowledge(dedup_key: DedupKeyPath, body: AckIn) -> AckOut:
-        await handlers.acknowledge(
+        by = await handlers.acknowledge(
             dedup_key, body.acknowledged_by, AcknowledgedVia.API, body.note, new_uow(), messenger
         )
-        return AckOut(dedup_key=dedup_key, acknowledged_by=body.acknowledged_by)
+        return AckOut(dedup_key=dedup_key, acknowledged_by=by)
 
     return router
 
@@ -390,8 +390,47 @@ def ack_link_router(
             raise Invalid("token", "acknowledge links are switched off here")
         uow = new_uow()
         dedup_key = links.verify(token, uow.now())
-        await handlers.acknowledge(dedup_key, "link", AcknowledgedVia.LINK, None, uow, messenger)
-        return AckOut(dedup_key=dedup_key, acknowledged_by="link")
+        via = AcknowledgedVia.LINK
+        by = await handlers.acknowledge(dedup_key, "link", via, None, uow, messenger)
+        return AckOut(dedup_key=dedup_key, acknowledged_by=by)
+
+    return router
+
+
+class AcknowledgementOut(BaseModel):
+    dedup_key: str
+    acknowledged_by: str
+    acknowledged_at: datetime
+    via: AcknowledgedVia
+    note: str | None
+
+
+class AcknowledgementPage(BaseModel):
+    items: list[AcknowledgementOut]
+
+
+class AcknowledgementParams(QueryParams):
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many.")
+    dedup_key: Annotated[str, Field(min_length=1, max_length=256, pattern=NO_NUL)] | None = None
+
+
+def acknowledgements_router(engine: AsyncEngine) -> APIRouter:
+    router = APIRouter(prefix="/acknowledgements", tags=["alerts"], responses=ERRORS)
+
+    @router.get("", dependencies=READ, summary="Who acknowledged which alert, newest first")
+    async def find(params: Annotated[AcknowledgementParams, Query()]) -> AcknowledgementPage:
+        query = (
+            sa.select(acknowledgements)
+            .order_by(acknowledgements.c.acknowledged_at.desc())
+            .limit(params.limit)
+        )
+        if params.dedup_key:
+            query = query.where(acknowledgements.c.dedup_key == params.dedup_key)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return AcknowledgementPage(
+            items=[AcknowledgementOut.model_validate(dict(row)) for row in rows]
+        )
 
     return router
 

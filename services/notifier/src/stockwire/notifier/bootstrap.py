@@ -12,6 +12,7 @@ from stockwire.contracts.topics import ALERT_TOPICS, NOTIFIER_ACKNOWLEDGEMENTS
 from stockwire.notifier import handlers
 from stockwire.notifier.api import (
     ack_link_router,
+    acknowledgements_router,
     alerts_router,
     configuration_router,
     deliveries_router,
@@ -157,6 +158,7 @@ def bootstrap(
             alerts_router(new_uow, messenger),
             ack_link_router(new_uow, messenger, messenger.links),
             deliveries_router(runtime.engine),
+            acknowledgements_router(runtime.engine),
         ],
     )
     return app, runtime

@@ -7,6 +7,7 @@ keys it changed and writes the messages it decided as pending deliveries, all in
 transaction. The delivery worker sends them after the commit.
 """
 
+import copy
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ from stockwire.notifier.domain.messages import Message
 from stockwire.notifier.domain.rate_limits import RateLimit
 from stockwire.notifier.domain.silences import Silence
 from stockwire.notifier.domain.state import Changes, NotifierState
+from stockwire.notifier.domain.tracking import AlertState
 from stockwire.notifier.links import AckLinks
 from stockwire.notifier.rendering import RenderAlert, RenderRequest
 from stockwire.notifier.schemas import InhibitionIn, RuleIn
@@ -272,18 +274,23 @@ async def acknowledge(
     note: str | None,
     uow: NotifierUnitOfWork,
     messenger: Messenger,
-) -> None:
+) -> str:
+    """Acknowledge a firing alert; who acknowledged it (the first, if it already was: a
+    repeat changes nothing and publishes nothing)."""
     async with uow:
-        found: list[Alert] = []
+        before: list[AlertState] = []
 
         def work(dispatcher: Dispatcher, state: NotifierState) -> list[Outcome]:
             tracked = state.alerts.get(dedup_key)
             if tracked is not None:
-                found.append(tracked.alert)
+                before.append(copy.copy(tracked))
             return [dispatcher.acknowledge(dedup_key, by, state)]
 
         await _decide(uow, messenger, work)
-        alert = found[0]
+        [earlier] = before
+        if earlier.acknowledged_by is not None:
+            return earlier.acknowledged_by
+        alert = earlier.alert
         now = uow.now()
         await uow.session.execute(
             acknowledgements.insert().values(
@@ -308,6 +315,7 @@ async def acknowledge(
             ),
         )
         await uow.commit()
+    return by
 
 
 async def dry_run(alert: Alert, uow: NotifierUnitOfWork, messenger: Messenger) -> DryRun:
