@@ -24,6 +24,7 @@ from stockwire.notifier.handlers import Messenger
 from stockwire.notifier.links import AckLinks
 from stockwire.notifier.rendering import RenderAlert, RenderRequest
 from stockwire.notifier.settings import NotifierSettings
+from stockwire.notifier.state import KeptState
 from stockwire.notifier.tables import MESSAGING, acknowledgements, deliveries
 from stockwire.notifier.unit_of_work import NotifierUnitOfWork
 from stockwire.runtime.http.app import create_app
@@ -54,8 +55,10 @@ def bootstrap(
     runtime = build_runtime(SERVICE, settings, MESSAGING)
     messenger = Messenger(settings, links_of(settings))
 
+    kept = KeptState()
+
     def new_uow() -> NotifierUnitOfWork:
-        return NotifierUnitOfWork(runtime.sessions, runtime.outbox)
+        return NotifierUnitOfWork(runtime.sessions, runtime.outbox, kept=kept)
 
     async def send(delivery: Claimed) -> SendResult:
         async with new_uow() as uow:
@@ -106,7 +109,7 @@ def bootstrap(
         settings, runtime.sessions, send, dead_letter, lambda: datetime.now(UTC)
     )
     if consumers:
-        register_consumers(runtime, settings, messenger, worker.wake)
+        register_consumers(runtime, settings, messenger, kept, worker.wake)
 
     async def ticker() -> None:
         while True:

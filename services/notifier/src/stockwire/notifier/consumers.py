@@ -14,6 +14,7 @@ from stockwire.notifier import handlers
 from stockwire.notifier.domain.alerts import Alert, Resolution
 from stockwire.notifier.handlers import Incoming, Messenger
 from stockwire.notifier.settings import NotifierSettings
+from stockwire.notifier.state import KeptState
 from stockwire.notifier.tables import CATALOG_COPY
 from stockwire.notifier.unit_of_work import NotifierUnitOfWork
 from stockwire.runtime.catalog_copy import CatalogCopy, register_catalog_copy
@@ -110,6 +111,7 @@ def register_consumers(
     runtime: ServiceRuntime,
     settings: NotifierSettings,
     messenger: Messenger,
+    kept: KeptState,
     woken: Callable[[], None],
 ) -> None:
     register_catalog_copy(runtime, CatalogCopy(CATALOG_COPY))
@@ -122,7 +124,7 @@ def register_consumers(
             if (item := alert_of(received, places)) is not None
         ]
         if incoming:
-            uow = NotifierUnitOfWork.within(session, runtime.outbox)
+            uow = NotifierUnitOfWork.within(session, runtime.outbox, kept)
             if await handlers.receive(incoming, uow, messenger):
                 woken()
 

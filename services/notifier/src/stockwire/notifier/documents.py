@@ -8,6 +8,7 @@ decodes with the field's default.
 """
 
 import dataclasses
+import functools
 import types
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
@@ -106,15 +107,20 @@ def _first_fit(options: list[Any], data: Any) -> Any:
     raise ValueError(f"no type of {options} fits {data!r}")
 
 
-def _dataclass(kind: Any, data: Mapping[str, Any]) -> Any:
+@functools.cache
+def _fields(kind: Any) -> tuple[tuple[str, Any, bool], ...]:
+    """A dataclass's fields as (name, type, given to __init__), worked out once per class."""
     hints = get_type_hints(kind)
+    return tuple((field.name, hints[field.name], field.init) for field in dataclasses.fields(kind))
+
+
+def _dataclass(kind: Any, data: Mapping[str, Any]) -> Any:
+    fields = _fields(kind)
     given = {
-        field.name: _decode(hints[field.name], data[field.name])
-        for field in dataclasses.fields(kind)
-        if field.init and field.name in data
+        name: _decode(hint, data[name]) for name, hint, init in fields if init and name in data
     }
     value = kind(**given)
-    for field in dataclasses.fields(kind):
-        if not field.init and field.name in data:
-            object.__setattr__(value, field.name, _decode(hints[field.name], data[field.name]))
+    for name, hint, init in fields:
+        if not init and name in data:
+            object.__setattr__(value, name, _decode(hint, data[name]))
     return value

@@ -190,9 +190,8 @@ async def _decide(
 ) -> int:
     """Lock, load, let ``work`` ask the dispatcher, save and enqueue; the deliveries."""
     now = uow.now()
-    await uow.state.lock()
+    state = await uow.state.take()
     loaded = await uow.configuration.load(now)
-    state = await uow.state.load()
     dispatcher = Dispatcher(messenger.engine_configuration(loaded), now)
     outcomes = work(dispatcher, state)
     changes = Changes()

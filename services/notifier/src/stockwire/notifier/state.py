@@ -1,18 +1,25 @@
-"""The engine's state in PostgreSQL: loaded whole under one lock, saved by the keys a call
-changed.
+"""The engine's state in PostgreSQL: taken under one lock, saved by the keys a call
+changed, and kept in memory between the transactions of one process.
 
 The state is what is active: alerts firing or recently resolved, their groups, open
 digests and channels with overflow. Every transaction that works on it (a batch of
 alerts, a tick, an acknowledgement) first takes one transaction-scoped advisory lock, so
-instances and tasks take turns and each sees the state its predecessor committed. Every
-row keeps the moment the ticker must next look at it (``due_at``), so a tick loads the
-state only when something is due.
+instances and tasks take turns and each sees the state its predecessor committed.
+
+Loading the state whole costs in proportion to it (thousands of alerts in a storm), so a
+process keeps the state it last saved, with the random token it wrote beside it
+(``state_token``). The next transaction, holding the lock, reads the token: unchanged, no
+one else wrote since and the kept state is the committed one; changed (another instance
+wrote, or this process's own transaction rolled back), the state is loaded again. Every
+row keeps the moment the ticker must next look at it (``due_at``), so a tick loads
+nothing unless something is due.
 """
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -24,7 +31,13 @@ from stockwire.notifier.domain.grouping import GroupState
 from stockwire.notifier.domain.rate_limits import ChannelState
 from stockwire.notifier.domain.state import Changes, NotifierState
 from stockwire.notifier.domain.tracking import AlertState
-from stockwire.notifier.tables import alert_groups, alerts, channel_windows, digests
+from stockwire.notifier.tables import (
+    alert_groups,
+    alerts,
+    channel_windows,
+    digests,
+    state_token,
+)
 
 STATE_LOCK = 0x5717E_A1E57
 """The advisory lock every transaction on the engine's state takes first."""
@@ -33,12 +46,28 @@ Due = Callable[[NotifierState], datetime | None]
 """When the ticker must look at the state (the dispatcher's ``next_wakeup``)."""
 
 
-class StateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+@dataclass
+class KeptState:
+    """The state this process last saved, and the token it wrote with it; empty while a
+    transaction works on it (if that one fails, the next loads afresh)."""
 
-    async def lock(self) -> None:
+    state: NotifierState | None = None
+    token: uuid.UUID | None = None
+
+
+class StateRepository:
+    def __init__(self, session: AsyncSession, kept: KeptState | None = None) -> None:
+        self.session = session
+        self._kept = kept or KeptState()
+
+    async def take(self) -> NotifierState:
+        """Lock the state and return it, as committed: the kept one if still current."""
         await self.session.execute(sa.select(sa.func.pg_advisory_xact_lock(STATE_LOCK)))
+        token = await self.session.scalar(sa.select(state_token.c.token))
+        kept, self._kept.state = self._kept.state, None
+        if kept is not None and token is not None and token == self._kept.token:
+            return kept
+        return await self.load()
 
     async def load(self) -> NotifierState:
         state = NotifierState()
@@ -73,62 +102,97 @@ class StateRepository:
         due: Due,
         traces: Mapping[str, Mapping[str, str]],
     ) -> None:
-        """Write what ``changes`` names: the rows still in ``state``, the others deleted.
-        ``traces`` are the trace contexts of alerts raised now: their messages, sent now or
-        from a later tick, continue them."""
-        for key in sorted(changes.alerts):
-            tracked = state.alerts.get(key)
-            if tracked is None:
-                await self.session.execute(sa.delete(alerts).where(alerts.c.dedup_key == key))
-                continue
-            values = {
+        """Write what ``changes`` names (the rows still in ``state``; the others deleted)
+        and a new token, and keep ``state`` as the one that token names. ``traces`` are
+        the trace contexts of alerts raised now: their messages, sent now or from a later
+        tick, continue them."""
+        kept, gone = _split(changes.alerts, state.alerts)
+        await self._delete(alerts, [(key,) for key in gone])
+        rows = [
+            {
+                "dedup_key": key,
                 "status": tracked.status,
                 "kind": tracked.alert.kind,
                 "severity": tracked.alert.severity.value,
                 "state": to_document(tracked),
                 "due_at": due(NotifierState(alerts={key: tracked})),
-                "updated_at": sa.func.now(),
+                "trace": dict(traces.get(key, {})),
             }
-            trace = {"trace": dict(traces[key])} if key in traces else {}
-            statement = insert(alerts).values({"dedup_key": key, "trace": {}, **values, **trace})
-            await self.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[alerts.c.dedup_key], set_={**values, **trace}
-                )
-            )
-        for rule_id, group_key in sorted(changes.groups):
-            group = state.groups.get((rule_id, group_key))
-            where = {"rule_id": uuid.UUID(rule_id), "group_key": group_key}
-            when = due(NotifierState(groups={(rule_id, group_key): group})) if group else None
-            await self._keep_or_delete(alert_groups, where, group, when)
-        for rule_id, kind in sorted(changes.digests):
-            digest = state.digests.get((rule_id, kind))
-            where = {"rule_id": uuid.UUID(rule_id), "kind": kind}
-            when = due(NotifierState(digests={(rule_id, kind): digest})) if digest else None
-            await self._keep_or_delete(digests, where, digest, when)
-        for name in sorted(changes.channels):
-            channel = state.channels.get(name)
-            when = due(NotifierState(channels={name: channel})) if channel else None
-            await self._keep_or_delete(channel_windows, {"channel": name}, channel, when)
+            for key, tracked in kept
+        ]
+        traced = [row for row in rows if row["dedup_key"] in traces]
+        untraced = [row for row in rows if row["dedup_key"] not in traces]
+        columns = ["status", "kind", "severity", "state", "due_at"]
+        await self._upsert(alerts, traced, [*columns, "trace"])
+        await self._upsert(alerts, untraced, columns)
 
-    async def _keep_or_delete(
-        self,
-        table: sa.Table,
-        where: dict[str, Any],
-        value: object | None,
-        due_at: datetime | None,
-    ) -> None:
-        if value is None:
-            await self.session.execute(
-                sa.delete(table).where(*(table.c[name] == item for name, item in where.items()))
-            )
-            return
-        await self._upsert(table, where, {"state": to_document(value), "due_at": due_at})
-
-    async def _upsert(self, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
-        statement = insert(table).values(**key, **values)
+        groups, gone_groups = _split(changes.groups, state.groups)
+        await self._delete(alert_groups, [(uuid.UUID(r), g) for r, g in gone_groups])
+        await self._upsert(
+            alert_groups,
+            [
+                {
+                    "rule_id": uuid.UUID(rule_id),
+                    "group_key": group_key,
+                    "state": to_document(group),
+                    "due_at": due(NotifierState(groups={(rule_id, group_key): group})),
+                }
+                for (rule_id, group_key), group in groups
+            ],
+            ["state", "due_at"],
+        )
+        open_digests, gone_digests = _split(changes.digests, state.digests)
+        await self._delete(digests, [(uuid.UUID(r), k) for r, k in gone_digests])
+        await self._upsert(
+            digests,
+            [
+                {
+                    "rule_id": uuid.UUID(rule_id),
+                    "kind": kind,
+                    "state": to_document(digest),
+                    "due_at": due(NotifierState(digests={(rule_id, kind): digest})),
+                }
+                for (rule_id, kind), digest in open_digests
+            ],
+            ["state", "due_at"],
+        )
+        windows, gone_windows = _split(changes.channels, state.channels)
+        await self._delete(channel_windows, [(name,) for name in gone_windows])
+        await self._upsert(
+            channel_windows,
+            [
+                {
+                    "channel": name,
+                    "state": to_document(channel),
+                    "due_at": due(NotifierState(channels={name: channel})),
+                }
+                for name, channel in windows
+            ],
+            ["state", "due_at"],
+        )
+        token = uuid.uuid4()
+        statement = insert(state_token).values(id=1, token=token)
         await self.session.execute(
-            statement.on_conflict_do_update(index_elements=list(key), set_=values)
+            statement.on_conflict_do_update(index_elements=["id"], set_={"token": token})
+        )
+        self._kept.state, self._kept.token = state, token
+
+    async def _delete(self, table: sa.Table, keys: list[tuple[Any, ...]]) -> None:
+        if keys:
+            columns = sa.tuple_(*table.primary_key.columns)
+            await self.session.execute(sa.delete(table).where(columns.in_(keys)))
+
+    async def _upsert(self, table: sa.Table, rows: list[dict[str, Any]], update: list[str]) -> None:
+        """Insert ``rows`` or update their ``update`` columns, in one statement."""
+        if not rows:
+            return
+        statement = insert(table)
+        keys = [column.name for column in table.primary_key.columns]
+        changes: dict[str, Any] = {name: statement.excluded[name] for name in update}
+        if "updated_at" in table.c:
+            changes["updated_at"] = sa.func.now()
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=keys, set_=changes), rows
         )
 
     async def traces(self, keys: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -147,3 +211,17 @@ class StateRepository:
         )
         found = [from_document(AlertState, row.state) for row in result]
         return sorted(found, key=lambda tracked: tracked.last_raised_at, reverse=True)
+
+
+K = TypeVar("K", str, tuple[str, str])
+V = TypeVar("V")
+
+
+def _split(keys: Iterable[K], present: Mapping[K, V]) -> tuple[list[tuple[K, V]], list[K]]:
+    """The changed keys still present (with their values), and those gone, both sorted (so
+    concurrent writers lock rows in one order)."""
+    ordered = sorted(keys)
+    return (
+        [(key, present[key]) for key in ordered if key in present],
+        [key for key in ordered if key not in present],
+    )

@@ -109,6 +109,15 @@ alerts = sa.Table(
     sa.Index("alerts_due", "due_at", postgresql_where=sa.text("due_at IS NOT NULL")),
 )
 
+state_token = sa.Table(
+    "state_token",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("token", UUID(as_uuid=True), nullable=False),
+)
+"""One row, rewritten by every transaction that changes the engine's state: a process
+that wrote the token still current may use the state it kept in memory."""
+
 alert_groups = sa.Table(
     "alert_groups",
     metadata,

@@ -9,7 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockwire.notifier.configuration import ConfigurationRepository
-from stockwire.notifier.state import StateRepository
+from stockwire.notifier.state import KeptState, StateRepository
 from stockwire.runtime.outbox import OutboxWriter
 from stockwire.runtime.transient import commit
 
@@ -26,16 +26,20 @@ class NotifierUnitOfWork:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         session: AsyncSession | None = None,
+        kept: KeptState | None = None,
     ) -> None:
         self._sessions = sessions
         self._given = session
         self.outbox = outbox
         self._clock = clock
+        self._kept = kept or KeptState()
 
     @classmethod
-    def within(cls, session: AsyncSession, outbox: OutboxWriter) -> "NotifierUnitOfWork":
+    def within(
+        cls, session: AsyncSession, outbox: OutboxWriter, kept: KeptState
+    ) -> "NotifierUnitOfWork":
         """A unit of work inside the caller's transaction (a consumer's batch)."""
-        return cls(None, outbox, session=session)
+        return cls(None, outbox, session=session, kept=kept)
 
     def now(self) -> datetime:
         return self._clock()
@@ -47,7 +51,7 @@ class NotifierUnitOfWork:
             assert self._sessions is not None
             self.session = self._sessions()
         self.configuration = ConfigurationRepository(self.session)
-        self.state = StateRepository(self.session)
+        self.state = StateRepository(self.session, self._kept)
         return self
 
     async def __aexit__(
