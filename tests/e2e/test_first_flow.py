@@ -169,6 +169,9 @@ class Platform:
 
 @pytest.fixture
 async def platform(settings: Settings, tmp_path: Path) -> AsyncIterator[Platform]:
+    """Every service of ``make up`` as a process, migrated and ready, exporting its spans to
+    the OTLP receiver and its email to the SMTP sink; API clients with a token of every
+    scope. Their logs are in ``tmp_path``."""
     run = uuid.uuid4().hex[:8]
     token, _ = new_token()
     webhook_secret = new_webhook_secret()
@@ -207,6 +210,7 @@ async def platform(settings: Settings, tmp_path: Path) -> AsyncIterator[Platform
                         base_url=f"http://127.0.0.1:{ports[name]}/api/v1",
                         headers={"Authorization": f"Bearer {token}"},
                         timeout=10,
+                        trust_env=False,
                     )
                 )
                 for name in names
