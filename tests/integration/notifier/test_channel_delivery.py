@@ -20,6 +20,7 @@ from stockwire.notifier.channels import (
     send,
 )
 from stockwire.notifier.rendering import RenderAlert, RenderRequest
+from stockwire.notifier.settings import NotifierSettings
 
 LINK = "https://stock.example.test/api/v1/balances?sku=ONT-4X"
 ACK = "https://notifier.example.test/ack/signed-token"
@@ -108,6 +109,23 @@ async def test_a_generic_json_webhook_gets_title_and_plain_text(chat):
     assert request.json["type"] == "failure"
     # plain text: no markdown escapes in a generic webhook's message
     assert "SKU: CPE_*_X (ont)" in request.json["message"]
+
+
+async def test_an_email_from_the_default_sender_is_sent(sink):
+    # Given the SMTP settings a deployment gets when it names no sender
+    default = NotifierSettings.model_fields["notifier_smtp_sender"].default
+    smtp = SmtpConfig(host=sink.host, port=sink.port, sender=default, timeout=5)
+    spec = ChannelSpec(name="ops-mail", type=ChannelType.EMAIL, recipients=("ops@example.test",))
+
+    # When an alert is emailed
+    result = await send(
+        spec, render_for(ChannelType.EMAIL, RenderRequest("alert", [stockout()])), [], smtp, None
+    )
+
+    # Then it arrives from that sender
+    assert result.ok, result.error
+    [mail] = await sink.wait_for(1)
+    assert mail.mail_from == default
 
 
 async def test_an_email_has_text_and_html_parts_and_threads_its_follow_up(sink, smtp):

@@ -1,7 +1,7 @@
 """A batch is one transaction: each command in it is applied whole or rejected on its own,
 and each SKU x location's level is published once, with its final figures."""
 
-from datetime import UTC, datetime
+import secrets
 
 import sqlalchemy as sa
 from stock_refs import (
@@ -16,28 +16,49 @@ from stock_refs import (
     uow_for,
 )
 
-from stockwire.contracts.envelope import Envelope
+from stockwire.contracts import fsm
+from stockwire.contracts.base import Event
+from stockwire.contracts.envelope import wrap
 from stockwire.contracts.ids import new_id
+from stockwire.contracts.receipts import GoodsReceived
+from stockwire.contracts.receipts import ReceiptLine as GoodsLine
+from stockwire.contracts.topics import topic_for
+from stockwire.runtime.consumer import Received
 from stockwire.stock import handlers
 from stockwire.stock.domain.commands import IssueParts, Line, Origin, ReceiptLine, ReceiveGoods
 from stockwire.stock.domain.model import Policy
-from stockwire.stock.tables import ledger
+from stockwire.stock.tables import MESSAGING, ledger
 from stockwire.stock.unit_of_work import StockUnitOfWork
 
 ORIGIN = Origin("tests")
 
 
-def cause(event_type: str) -> Envelope:
-    """An envelope received from outside, part of a flow that began before it."""
-    return Envelope(
-        event_id=new_id(),
-        event_type=event_type,
-        schema_version=1,
-        occurred_at=datetime.now(UTC),
-        producer="tests",
-        correlation_id=new_id(),
-        payload={},
+def cause(payload: Event, trace: dict[str, str] | None = None) -> Received:
+    """An event a consumer received from outside, part of a flow that began before it,
+    written in the trace ``trace``."""
+    envelope = wrap(payload, producer="tests", correlation_id=new_id())
+    return Received(envelope, payload, topic_for(type(payload)).name, 0, 0, trace or {})
+
+
+def goods_received(location: str, sku: str) -> GoodsReceived:
+    return GoodsReceived(
+        receipt_id=ref("GR"),
+        po_number=ref("PO"),
+        supplier="tests",
+        location=location,
+        lines=(GoodsLine(sku=sku, ordered_quantity=q(1), received_quantity=q(1)),),
     )
+
+
+def parts_issued(location: str, sku: str) -> fsm.PartsIssued:
+    return fsm.PartsIssued(
+        job_id=ref("JOB"), from_location=location, lines=(fsm.PartLine(sku=sku, quantity=q(1)),)
+    )
+
+
+def traceparent() -> str:
+    """A W3C traceparent of a new trace, as a writer's span would send it."""
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
 
 
 async def test_a_batch_publishes_one_level_per_pair_with_the_final_figures(
@@ -97,11 +118,17 @@ async def test_each_event_a_batch_publishes_carries_the_flow_of_the_event_that_c
     site = Site()
     sku = item()
     await seed(stock_runtime, items=[sku], locations=site.locations())
-    receipt, issue = cause("procurement.goods.received"), cause("fsm.parts.issued")
+    receipt = cause(goods_received(site.wh, sku.sku))
+    issue = cause(parts_issued(site.wh, sku.sku))
     cmds = [
-        ReceiveGoods(site.wh, (ReceiptLine(sku.sku, q(5)),), Origin("tests", receipt.event_id)),
+        ReceiveGoods(
+            site.wh, (ReceiptLine(sku.sku, q(5)),), Origin("tests", receipt.envelope.event_id)
+        ),
         IssueParts(
-            site.wh, (Line(sku.sku, q(2)),), Origin("tests", issue.event_id), job_id=ref("JOB")
+            site.wh,
+            (Line(sku.sku, q(2)),),
+            Origin("tests", issue.envelope.event_id),
+            job_id=ref("JOB"),
         ),
     ]
 
@@ -113,9 +140,59 @@ async def test_each_event_a_batch_publishes_carries_the_flow_of_the_event_that_c
 
     staged = await outbox_payloads(stock_engine, f"{sku.sku}@{site.wh}")
     flows = [(e["event_type"], e["correlation_id"], e["causation_id"]) for e in staged]
+    received, issued = receipt.envelope, issue.envelope
     assert flows == [
-        ("stock.movement.recorded", str(receipt.correlation_id), str(receipt.event_id)),
-        ("stock.movement.recorded", str(issue.correlation_id), str(issue.event_id)),
-        ("stock.level.changed", str(issue.correlation_id), str(issue.event_id)),
+        ("stock.movement.recorded", str(received.correlation_id), str(received.event_id)),
+        ("stock.movement.recorded", str(issued.correlation_id), str(issued.event_id)),
+        ("stock.level.changed", str(issued.correlation_id), str(issued.event_id)),
     ]
-    assert receipt.correlation_id != issue.correlation_id
+    assert received.correlation_id != issued.correlation_id
+
+
+async def test_each_event_a_batch_publishes_continues_the_trace_of_the_event_that_caused_it(
+    stock_runtime, stock_engine
+):
+    # Given a batch of two events, each written in a trace of its own, the second
+    # draining what the first received
+    site = Site()
+    sku = item()
+    await seed(stock_runtime, items=[sku], locations=site.locations())
+    receipt = cause(goods_received(site.van, sku.sku), {"traceparent": traceparent()})
+    issue = cause(
+        parts_issued(site.van, sku.sku),
+        {"traceparent": traceparent(), "tracestate": "fsm=job"},
+    )
+    cmds = [
+        ReceiveGoods(
+            site.van, (ReceiptLine(sku.sku, q(3)),), Origin("tests", receipt.envelope.event_id)
+        ),
+        IssueParts(
+            site.van,
+            (Line(sku.sku, q(3)),),
+            Origin("tests", issue.envelope.event_id),
+            job_id=ref("JOB"),
+        ),
+    ]
+
+    # When it is applied in one unit of work
+    async with stock_runtime.sessions.begin() as session:
+        uow = StockUnitOfWork.within(
+            session, stock_runtime.outbox, Policy(), [receipt, issue], public_url=PUBLIC_URL
+        )
+        await handlers.apply_commands(cmds, uow)
+
+    # Then each staged event carries its own cause's trace context, not the batch's
+    outbox = MESSAGING.outbox
+    async with stock_engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(outbox.c.event_type, outbox.c.headers)
+            .where(outbox.c.key == f"{sku.sku}@{site.van}")
+            .order_by(outbox.c.id)
+        )
+        traces = [(row.event_type, row.headers) for row in rows]
+    assert traces == [
+        ("stock.movement.recorded", receipt.trace),
+        ("stock.movement.recorded", issue.trace),
+        ("stock.alert.raised", issue.trace),
+        ("stock.level.changed", issue.trace),
+    ]

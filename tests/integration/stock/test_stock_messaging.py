@@ -8,6 +8,7 @@ is needed to read them).
 
 import asyncio
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
@@ -455,6 +456,43 @@ async def test_a_receipt_after_a_stockout_publishes_its_resolution_on_the_alerts
         "was_available": 0,
     }
     assert resolved.payload["link"] == link
+
+
+async def test_an_alert_caused_by_the_second_event_of_a_batch_continues_that_events_trace(
+    settings, producer, stock_runtime, site
+):
+    # Given a van with 2 on the shelf, and two FSM events of one job written in two traces,
+    # sent together so the consumer applies them as one batch
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+    await stock_receive(stock_runtime, site.van, sku.sku, 2)
+    job = ref("JOB")
+    traceparents = [f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01" for _ in range(2)]
+    alerts = await tail(settings, STOCK_ALERTS)
+    try:
+        sent = []
+        for traceparent in traceparents:
+            issued = PartsIssued(
+                job_id=job, from_location=site.van, lines=(PartLine(sku=sku.sku, quantity=q(1)),)
+            )
+            sent.append(
+                await producer.send(
+                    FSM_JOB_EVENTS.name,
+                    value=wrap(issued, producer="fsm-tests").model_dump_json().encode(),
+                    key=job.encode(),
+                    headers=[("traceparent", traceparent.encode())],
+                )
+            )
+        await asyncio.gather(*sent)
+
+        # When the second one drains the van
+        [alert] = await records_for(alerts, f"{sku.sku}@{site.van}")
+    finally:
+        await alerts.stop()
+
+    # Then the stockout it caused is published in the second event's trace
+    assert Envelope.model_validate_json(alert.value).payload["kind"] == "stockout"
+    assert dict(alert.headers)["traceparent"].decode() == traceparents[1]
 
 
 async def test_a_serial_conflict_over_fsm_is_resolved_when_the_serial_next_moves(

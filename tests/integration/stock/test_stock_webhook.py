@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -152,6 +153,24 @@ async def test_a_signed_job_event_is_staged_once_on_the_fsm_topic_keyed_by_job(f
     assert (str(staged.correlation_id), staged.producer) == (event["event_id"], "fsm-acme")
     assert staged.occurred_at.isoformat() == "2025-06-12T08:14:05-05:00"
     assert read_payload(staged, PartsIssued).lines[0].serials == ("ALCLF1234567",)
+
+
+async def test_a_signed_job_event_is_staged_in_the_callers_trace(fsm, engine):
+    # Given an FSM system calling inside a trace of its own
+    trace_id = secrets.token_hex(16)
+    event = parts_issued()
+    body = encode(event)
+
+    # When it posts a job event
+    response = await post(
+        fsm, body, sign(body), traceparent=f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    )
+
+    # Then the event goes to the topic in that trace, so stock's consumer and whatever it
+    # causes (an alert, the chat message about it) continue it
+    assert response.status_code == 202, response.text
+    [row] = await outbox_rows(engine, event["payload"]["job_id"])
+    assert row.headers["traceparent"].split("-")[1] == trace_id
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)

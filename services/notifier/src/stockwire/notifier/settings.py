@@ -33,7 +33,9 @@ class NotifierSettings(Settings):
         default=False, description="Connect over implicit TLS (port 465)."
     )
     notifier_smtp_sender: str = Field(
-        default="stockwire@localhost", description="The From address of every email."
+        default="stockwire@localhost.localdomain",
+        description="The From address of every email (a dotted domain: a bare "
+        "user@localhost is refused as a sender, as it is as a recipient).",
     )
 
     notifier_send_timeout_s: float = Field(

@@ -154,9 +154,8 @@ def _book_handle(runtime: ServiceRuntime, policy: Policy, public_url: str) -> Ha
             is not None
         ]
         if cmds:
-            causes = [received.envelope for received in batch]
             uow = StockUnitOfWork.within(
-                session, runtime.outbox, policy, causes, public_url=public_url
+                session, runtime.outbox, policy, batch, public_url=public_url
             )
             await handlers.apply_commands(cmds, uow)
 

@@ -13,6 +13,11 @@ Alerts and their resolutions get here with everything the domain knows (region a
 category from the catalog copy, figures, labels); the unit of work adds what only the
 deployment knows: the ``link`` to stock's own API for the thing alerted about, under the
 public base URL it is given (``STOCKWIRE_STOCK_PUBLIC_URL``).
+
+A consumer applies a whole batch under one consumer span, so an event staged in it would
+continue the batch's trace; instead each event caused by one of the batch's events is
+staged with that event's own trace context (:attr:`Received.trace`), and a trace runs
+from an FSM event, through the alert it caused, to the chat message the notifier sends.
 """
 
 import uuid
@@ -26,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockwire.contracts.alerts import MAX_LABELS
 from stockwire.contracts.base import Event
-from stockwire.contracts.envelope import Envelope
 from stockwire.contracts.ids import new_id
 from stockwire.contracts.stock import (
     AlertKind,
@@ -36,6 +40,7 @@ from stockwire.contracts.stock import (
     StockMovementRecorded,
     StockMovementRejected,
 )
+from stockwire.runtime.consumer import Received
 from stockwire.runtime.outbox import OutboxWriter
 from stockwire.runtime.transient import commit
 from stockwire.stock.domain.book import StockBook
@@ -211,7 +216,7 @@ class StockUnitOfWork:
         *,
         public_url: str,
         session: AsyncSession | None = None,
-        causes: Sequence[Envelope] = (),
+        causes: Sequence[Received] = (),
     ) -> None:
         self._sessions = sessions
         self._given = session
@@ -219,7 +224,7 @@ class StockUnitOfWork:
         self.policy = policy
         self._public_url = public_url
         self._clock = clock
-        self._causes = {cause.event_id: cause for cause in causes}
+        self._causes = {cause.envelope.event_id: cause for cause in causes}
         self._books: list[StockBook] = []
 
     @classmethod
@@ -228,11 +233,12 @@ class StockUnitOfWork:
         session: AsyncSession,
         outbox: OutboxWriter,
         policy: Policy,
-        causes: Sequence[Envelope] = (),
+        causes: Sequence[Received] = (),
         *,
         public_url: str,
     ) -> "StockUnitOfWork":
-        """A unit of work inside the caller's transaction, which applies ``causes``."""
+        """A unit of work inside the caller's transaction, which applies ``causes``: the
+        events a consumer received, with the trace context each was written in."""
         return cls(None, outbox, policy, public_url=public_url, session=session, causes=causes)
 
     def now(self) -> datetime:
@@ -267,8 +273,9 @@ class StockUnitOfWork:
         the transaction.
 
         An event caused by one of the applied events (its ``source_event_id``) carries
-        that event's correlation id and names it as its cause, so a flow stays traceable
-        through a batch of many; the events of an HTTP request share one new correlation.
+        that event's correlation id, names it as its cause and continues its trace, so a
+        flow stays traceable through a batch of many; the events of an HTTP request share
+        one new correlation and the request's trace.
         """
         now = self._clock()
         request = new_id() if not self._causes else None
@@ -276,12 +283,14 @@ class StockUnitOfWork:
         for book in self._books:
             for payload, source in book_payloads(book, self._public_url):
                 cause = self._causes.get(source) if source is not None else None
+                envelope = cause.envelope if cause else None
                 rows.append(
                     self._outbox.stage(
                         payload,
                         occurred_at=now,
-                        correlation_id=cause.correlation_id if cause else request,
-                        causation_id=cause.event_id if cause else None,
+                        correlation_id=envelope.correlation_id if envelope else request,
+                        causation_id=envelope.event_id if envelope else None,
+                        trace=cause.trace if cause else None,
                     )
                 )
         await self._outbox.insert(self.session, rows)
