@@ -8,6 +8,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from notifier_refs import LINK_SECRET, READER_TOKEN, WRITER_TOKEN
 
 from stockwire.devstack.receivers import ChatReceiver, SmtpSink
 from stockwire.notifier.bootstrap import bootstrap
@@ -16,10 +17,6 @@ from stockwire.runtime.auth import hash_token
 from stockwire.runtime.migrate import upgrade
 from stockwire.runtime.service import ServiceRuntime
 from stockwire.runtime.settings import ApiToken, Settings
-
-WRITER_TOKEN = "notifier-writer-token"
-READER_TOKEN = "notifier-reader-token"
-LINK_SECRET = "a-link-secret-for-tests"
 
 
 @pytest.fixture(scope="session")

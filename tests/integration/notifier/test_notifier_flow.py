@@ -13,7 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from conftest import LINK_SECRET
+from notifier_refs import LINK_SECRET
 
 from stockwire.contracts.base import Event
 from stockwire.contracts.catalog import LocationUpserted
