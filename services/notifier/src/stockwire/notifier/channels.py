@@ -290,7 +290,7 @@ def validate_target(spec: ChannelSpec) -> None:
         if given:
             raise Invalid(given[0][0], "an email channel sends through the service's SMTP server")
         for index, address in enumerate(spec.recipients):
-            _check_address(address, f"recipients[{index}]")
+            email_address(address, f"recipients[{index}]")
         return
     if len(given) != 1:
         raise Invalid("url", "give exactly one of url, url_env or url_file")
@@ -303,7 +303,8 @@ def validate_target(spec: ChannelSpec) -> None:
         raise Invalid("url_file", "must be an absolute path")
 
 
-def _check_address(address: str, field: str) -> Address:
+def email_address(address: str, field: str) -> Address:
+    """``address`` parsed, or Invalid: a mailbox at a domain with a dot."""
     try:
         parsed = Address(addr_spec=address)
     except (ValueError, IndexError, HeaderParseError) as error:
@@ -450,8 +451,8 @@ async def _send_email(
     if not recipients:
         raise ChannelError(f"email channel {spec.name} has no recipients")
     try:
-        addresses = [_check_address(a, f"recipients[{i}]") for i, a in enumerate(recipients)]
-        sender = _check_address(smtp.sender, "sender")
+        addresses = [email_address(a, f"recipients[{i}]") for i, a in enumerate(recipients)]
+        sender = email_address(smtp.sender, "sender")
     except Invalid as error:
         raise ChannelError(f"{error.field} {error.reason}") from None
     message = EmailMessage()

@@ -1,7 +1,9 @@
 """The notifier's own settings, on top of the shared ones (same STOCKWIRE_ prefix)."""
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
+from stockwire.notifier.channels import email_address
+from stockwire.runtime.domain_errors import Invalid
 from stockwire.runtime.settings import Settings
 
 
@@ -91,3 +93,13 @@ class NotifierSettings(Settings):
     notifier_batch_size: int = Field(
         default=500, ge=1, le=10_000, description="Most alerts applied in one transaction."
     )
+
+    @field_validator("notifier_smtp_sender")
+    @classmethod
+    def _sender_is_an_address(cls, value: str) -> str:
+        """A sender the SMTP client would refuse fails at start, not at the first email."""
+        try:
+            email_address(value, "notifier_smtp_sender")
+        except Invalid as error:
+            raise ValueError(error.reason) from error
+        return value
