@@ -362,13 +362,14 @@ def alerts_router(new_uow: UnitOfWorkFactory, messenger: Messenger) -> APIRouter
         "/{dedup_key}/ack",
         dependencies=WRITE,
         responses=error_responses(409),
-        summary="Acknowledge a firing alert: its escalation stops",
+        summary="Acknowledge a firing alert: its escalation stops (a second acknowledgement "
+        "keeps the first, and answers its name)",
     )
     async def acknowledge(dedup_key: DedupKeyPath, body: AckIn) -> AckOut:
-        await handlers.acknowledge(
+        acknowledged_by = await handlers.acknowledge(
             dedup_key, body.acknowledged_by, AcknowledgedVia.API, body.note, new_uow(), messenger
         )
-        return AckOut(dedup_key=dedup_key, acknowledged_by=body.acknowledged_by)
+        return AckOut(dedup_key=dedup_key, acknowledged_by=acknowledged_by)
 
     return router
 
@@ -390,8 +391,10 @@ def ack_link_router(
             raise Invalid("token", "acknowledge links are switched off here")
         uow = new_uow()
         dedup_key = links.verify(token, uow.now())
-        await handlers.acknowledge(dedup_key, "link", AcknowledgedVia.LINK, None, uow, messenger)
-        return AckOut(dedup_key=dedup_key, acknowledged_by="link")
+        acknowledged_by = await handlers.acknowledge(
+            dedup_key, "link", AcknowledgedVia.LINK, None, uow, messenger
+        )
+        return AckOut(dedup_key=dedup_key, acknowledged_by=acknowledged_by)
 
     return router
 

@@ -304,11 +304,14 @@ def validate_target(spec: ChannelSpec) -> None:
 
 
 def _check_address(address: str, field: str) -> Address:
+    """A recipient's domain needs a dot (a typo such as ``ops@example`` fails at once);
+    the sender's need not, so the default ``stockwire@localhost`` works."""
     try:
         parsed = Address(addr_spec=address)
     except (ValueError, IndexError, HeaderParseError) as error:
         raise Invalid(field, "is not an email address") from error
-    if not parsed.username or not parsed.domain or "." not in parsed.domain:
+    dotted = "." in parsed.domain or field == "sender"
+    if not parsed.username or not parsed.domain or not dotted:
         raise Invalid(field, "is not an email address")
     return parsed
 

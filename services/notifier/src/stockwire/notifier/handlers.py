@@ -250,6 +250,9 @@ async def receive(
 
     async with uow:
         count = await _decide(uow, messenger, work, traces)
+        if any(isinstance(entry.item, Resolution) for entry in incoming):
+            # A resolved alert may have been what inhibited others: look at them again.
+            await uow.state.wake_held("inhibited", uow.now())
         await uow.commit()
     return count
 
@@ -272,18 +275,24 @@ async def acknowledge(
     note: str | None,
     uow: NotifierUnitOfWork,
     messenger: Messenger,
-) -> None:
+) -> str:
+    """Acknowledge a firing alert; who it stands acknowledged by. The first
+    acknowledgement is kept: a later one records and publishes nothing and answers the
+    first one's name, so the acknowledgements topic never says the acknowledger changed."""
     async with uow:
-        found: list[Alert] = []
+        found: list[tuple[Alert, str | None, bool]] = []
 
         def work(dispatcher: Dispatcher, state: NotifierState) -> list[Outcome]:
-            tracked = state.alerts.get(dedup_key)
-            if tracked is not None:
-                found.append(tracked.alert)
-            return [dispatcher.acknowledge(dedup_key, by, state)]
+            outcome = dispatcher.acknowledge(dedup_key, by, state)
+            tracked = state.alerts[dedup_key]
+            first = dedup_key in outcome.changes.alerts
+            found.append((tracked.alert, tracked.acknowledged_by, first))
+            return [outcome]
 
         await _decide(uow, messenger, work)
-        alert = found[0]
+        alert, acknowledged_by, first = found[0]
+        if not first:
+            return acknowledged_by or by
         now = uow.now()
         await uow.session.execute(
             acknowledgements.insert().values(
@@ -308,6 +317,7 @@ async def acknowledge(
             ),
         )
         await uow.commit()
+    return by
 
 
 async def dry_run(alert: Alert, uow: NotifierUnitOfWork, messenger: Messenger) -> DryRun:
@@ -408,6 +418,7 @@ async def expire_silence(silence_id: uuid.UUID, uow: NotifierUnitOfWork) -> Sile
         silence = await uow.configuration.expire_silence(silence_id, uow.now())
         if silence is None:
             raise NotFound("silence", str(silence_id))
+        await uow.state.wake_held("silenced", uow.now())
         await uow.commit()
     return silence
 
@@ -432,4 +443,5 @@ async def delete_inhibition(inhibition_id: uuid.UUID, uow: NotifierUnitOfWork) -
     async with uow:
         if not await uow.configuration.delete_inhibition(inhibition_id):
             raise NotFound("inhibition", str(inhibition_id))
+        await uow.state.wake_held("inhibited", uow.now())
         await uow.commit()
