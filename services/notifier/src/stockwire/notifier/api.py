@@ -362,7 +362,8 @@ def alerts_router(new_uow: UnitOfWorkFactory, messenger: Messenger) -> APIRouter
         "/{dedup_key}/ack",
         dependencies=WRITE,
         responses=error_responses(409),
-        summary="Acknowledge a firing alert: its escalation stops",
+        summary="Acknowledge a firing alert: its escalation stops (a second acknowledgement "
+        "keeps the first, and answers its name)",
     )
     async def acknowledge(dedup_key: DedupKeyPath, body: AckIn) -> AckOut:
         by = await handlers.acknowledge(

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from opentelemetry import trace
 from opentelemetry.propagate import extract
+from prometheus_client import Counter, Histogram
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,6 +31,7 @@ from stockwire.notifier.channels import SendResult
 from stockwire.notifier.rendering import Rendered
 from stockwire.notifier.settings import NotifierSettings
 from stockwire.notifier.tables import deliveries, delivery_attempts, threads
+from stockwire.runtime.metrics import LATENCY_BUCKETS
 from stockwire.runtime.outbox import trace_headers
 from stockwire.runtime.telemetry import one_line
 
@@ -40,6 +42,21 @@ PENDING = "pending"
 SENT = "sent"
 DEAD = "dead"
 DEAD_LETTER = "dead_letter"
+
+# Labels stay bounded: channel names are the operator's (a handful), the outcome one of
+# three. docs/operations.md says what each tells and suggests alerts.
+ATTEMPTS = Counter(
+    "stockwire_notifier_delivery_attempts_total",
+    "Delivery attempts by channel and outcome: sent, retry (failed, tried again later) or "
+    "dead (failed for the last time; the fallback is told)",
+    ["channel", "outcome"],
+)
+ATTEMPT_SECONDS = Histogram(
+    "stockwire_notifier_delivery_attempt_duration_seconds",
+    "How long one delivery attempt took, from the send to the receiver's answer, by channel",
+    ["channel"],
+    buckets=LATENCY_BUCKETS,
+)
 
 
 @dataclass(frozen=True)
@@ -273,6 +290,9 @@ class DeliveryWorker:
                 await _keep_thread(session, delivery, attempt.message_ref)
             if fallback is not None:
                 await enqueue(session, [replace(fallback, trace=delivery.trace)], now)
+        outcome = SENT if attempt.ok else DEAD if last else "retry"
+        ATTEMPTS.labels(delivery.channel, outcome).inc()
+        ATTEMPT_SECONDS.labels(delivery.channel).observe(attempt.latency_ms / 1000)
         if attempt.ok:
             log.info(
                 "delivered %s to %s in %.0f ms",

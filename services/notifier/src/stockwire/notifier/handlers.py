@@ -251,6 +251,9 @@ async def receive(
 
     async with uow:
         count = await _decide(uow, messenger, work, traces)
+        if any(isinstance(entry.item, Resolution) for entry in incoming):
+            # A resolved alert may have been what inhibited others: look at them again.
+            await uow.state.wake_held("inhibited", uow.now())
         await uow.commit()
     return count
 
@@ -415,6 +418,7 @@ async def expire_silence(silence_id: uuid.UUID, uow: NotifierUnitOfWork) -> Sile
         silence = await uow.configuration.expire_silence(silence_id, uow.now())
         if silence is None:
             raise NotFound("silence", str(silence_id))
+        await uow.state.wake_held("silenced", uow.now())
         await uow.commit()
     return silence
 
@@ -439,4 +443,5 @@ async def delete_inhibition(inhibition_id: uuid.UUID, uow: NotifierUnitOfWork) -
     async with uow:
         if not await uow.configuration.delete_inhibition(inhibition_id):
             raise NotFound("inhibition", str(inhibition_id))
+        await uow.state.wake_held("inhibited", uow.now())
         await uow.commit()

@@ -95,6 +95,16 @@ class StateRepository:
         found: datetime | None = await self.session.scalar(sa.select(earliest))
         return found
 
+    async def wake_held(self, reason: str, now: datetime) -> None:
+        """Make the ticker look at once at the firing alerts held for ``reason``: what held
+        them (a silence, an inhibition or its source) ended before the moment their rows
+        were due, which only foresaw the silence running to its end."""
+        await self.session.execute(
+            sa.update(alerts)
+            .where(alerts.c.status == "firing", alerts.c.state["held"].astext == reason)
+            .values(due_at=sa.func.least(sa.func.coalesce(alerts.c.due_at, now), now))
+        )
+
     async def save(
         self,
         state: NotifierState,
