@@ -6,6 +6,8 @@ import logging
 import secrets
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,15 +17,23 @@ from stockwire.notifier.channels import (
     BODY_LIMITS,
     ChannelSpec,
     ChannelType,
+    References,
+    SendResult,
     SmtpConfig,
     render_for,
-    send,
 )
+from stockwire.notifier.channels import send as send_on
 from stockwire.notifier.rendering import RenderAlert, RenderRequest
 from stockwire.notifier.settings import NotifierSettings
 
 LINK = "https://stock.example.test/api/v1/balances?sku=ONT-4X"
 ACK = "https://notifier.example.test/ack/signed-token"
+ANYWHERE = References(env_prefix="", files_dir=Path("/"))
+"""No restriction on where a URL is read from: these tests are about sending."""
+
+
+async def send(*args: Any, **kwargs: Any) -> SendResult:
+    return await send_on(*args, references=ANYWHERE, **kwargs)
 
 
 def stockout(**changes) -> RenderAlert:

@@ -2,12 +2,15 @@
 API may show of a URL (never its secret)."""
 
 import secrets
+from pathlib import Path
 
 import pytest
 
 from stockwire.notifier.channels import (
+    ChannelError,
     ChannelSpec,
     ChannelType,
+    References,
     masked,
     render_for,
     resolve_url,
@@ -17,6 +20,8 @@ from stockwire.notifier.rendering import RenderRequest
 from stockwire.runtime.domain_errors import Invalid
 
 SECRET = "s3cr3t" + secrets.token_hex(10)
+ANYWHERE = References(env_prefix="", files_dir=Path("/"))
+"""No restriction on where a URL is read from, for the tests of the rest."""
 
 VALID = [
     (ChannelType.MATTERMOST, f"mmost://chat.example.test/{SECRET}"),
@@ -37,7 +42,7 @@ def spec(kind: ChannelType = ChannelType.MATTERMOST, **target) -> ChannelSpec:
 
 @pytest.mark.parametrize(("kind", "url"), VALID)
 def test_each_chat_type_accepts_its_apprise_urls(kind, url):
-    validate_target(spec(kind, url=url))
+    validate_target(spec(kind, url=url), ANYWHERE)
 
 
 @pytest.mark.parametrize(("kind", "url"), VALID)
@@ -83,7 +88,7 @@ def test_masked_of_an_unusable_url_shows_no_part_of_it():
 )
 def test_a_bad_or_mismatched_url_is_refused_with_a_reason_that_hides_it(kind, url, reason):
     with pytest.raises(Invalid) as refused:
-        validate_target(spec(kind, url=url))
+        validate_target(spec(kind, url=url), ANYWHERE)
     assert refused.value.field == "url"
     assert reason in refused.value.reason
     assert SECRET not in str(refused.value)
@@ -91,7 +96,7 @@ def test_a_bad_or_mismatched_url_is_refused_with_a_reason_that_hides_it(kind, ur
 
 def test_the_reason_says_which_schemes_the_type_takes():
     with pytest.raises(Invalid) as refused:
-        validate_target(spec(ChannelType.MATTERMOST, url=f"slack://T1/B1/{SECRET}"))
+        validate_target(spec(ChannelType.MATTERMOST, url=f"slack://T1/B1/{SECRET}"), ANYWHERE)
     assert refused.value.reason.endswith("expected mmost://... or mmosts://...")
 
 
@@ -105,7 +110,7 @@ def test_the_reason_says_which_schemes_the_type_takes():
 )
 def test_a_chat_channel_names_exactly_one_target(target):
     with pytest.raises(Invalid, match="exactly one of url, url_env or url_file"):
-        validate_target(spec(**target))
+        validate_target(spec(**target), ANYWHERE)
 
 
 @pytest.mark.parametrize(
@@ -113,23 +118,25 @@ def test_a_chat_channel_names_exactly_one_target(target):
 )
 def test_an_env_reference_must_be_a_variable_name(field, value):
     with pytest.raises(Invalid, match="not an environment variable name"):
-        validate_target(spec(**{field: value}))
+        validate_target(spec(**{field: value}), ANYWHERE)
 
 
 def test_a_file_reference_must_be_absolute():
     with pytest.raises(Invalid, match="must be an absolute path"):
-        validate_target(spec(url_file="secrets/ops"))
+        validate_target(spec(url_file="secrets/ops"), ANYWHERE)
 
 
 def test_references_are_accepted_before_the_secret_exists():
-    validate_target(spec(url_env="SW_NOT_SET_YET"))
-    validate_target(spec(url_file="/run/secrets/not-yet"))
+    validate_target(spec(url_env="SW_NOT_SET_YET"), ANYWHERE)
+    validate_target(spec(url_file="/run/secrets/not-yet"), ANYWHERE)
 
 
 def test_an_email_channel_takes_recipients_not_a_url():
-    validate_target(ChannelSpec(name="m", type=ChannelType.EMAIL, recipients=("ops@x.test",)))
+    validate_target(
+        ChannelSpec(name="m", type=ChannelType.EMAIL, recipients=("ops@x.test",)), ANYWHERE
+    )
     with pytest.raises(Invalid) as refused:
-        validate_target(ChannelSpec(name="m", type=ChannelType.EMAIL, url="mailto://x"))
+        validate_target(ChannelSpec(name="m", type=ChannelType.EMAIL, url="mailto://x"), ANYWHERE)
     assert refused.value.field == "url"
 
 
@@ -139,7 +146,8 @@ def test_an_email_channel_takes_recipients_not_a_url():
 def test_an_email_channel_refuses_a_malformed_recipient(address):
     with pytest.raises(Invalid) as refused:
         validate_target(
-            ChannelSpec(name="m", type=ChannelType.EMAIL, recipients=("ok@x.test", address))
+            ChannelSpec(name="m", type=ChannelType.EMAIL, recipients=("ok@x.test", address)),
+            ANYWHERE,
         )
     assert refused.value.field == "recipients[1]"
 
@@ -148,8 +156,8 @@ def test_resolve_url_prefers_nothing_it_was_not_given(monkeypatch, tmp_path):
     path = tmp_path / "url"
     path.write_text(f"  mmost://chat.example.test/{SECRET}\n")
     monkeypatch.setenv("SW_OPS_URL", f"mmost://env.example.test/{SECRET}")
-    assert resolve_url(spec(url_file=str(path))) == f"mmost://chat.example.test/{SECRET}"
-    assert resolve_url(spec(url_env="SW_OPS_URL")) == f"mmost://env.example.test/{SECRET}"
+    assert resolve_url(spec(url_file=str(path)), ANYWHERE) == f"mmost://chat.example.test/{SECRET}"
+    assert resolve_url(spec(url_env="SW_OPS_URL"), ANYWHERE) == f"mmost://env.example.test/{SECRET}"
 
 
 @pytest.mark.parametrize(
@@ -165,3 +173,43 @@ def test_each_channel_type_gets_the_formats_it_sends(kind, formats):
     rendered = render_for(kind, RenderRequest("test", []))
     present = {name for name in ("text", "html", "markdown") if getattr(rendered, name) is not None}
     assert present == formats
+
+
+CHANNELS_ONLY = References(
+    env_prefix="STOCKWIRE_CHANNEL_", files_dir=Path("/etc/stockwire/channels")
+)
+
+
+@pytest.mark.parametrize(
+    ("target", "field"),
+    [
+        ({"url_env": "STOCKWIRE_DATABASE_URL"}, "url_env"),
+        ({"url_env": "HOME"}, "url_env"),
+        ({"url_file": "/etc/passwd"}, "url_file"),
+        ({"url_file": "/etc/stockwire/channels/../../passwd"}, "url_file"),
+    ],
+    ids=repr,
+)
+def test_a_reference_outside_what_channels_may_read_is_refused(target, field):
+    with pytest.raises(Invalid) as refused:
+        validate_target(spec(**target), CHANNELS_ONLY)
+    assert refused.value.field == field
+
+
+def test_a_reference_meant_for_channels_is_accepted():
+    validate_target(spec(url_env="STOCKWIRE_CHANNEL_OPS"), CHANNELS_ONLY)
+    validate_target(spec(url_file="/etc/stockwire/channels/ops"), CHANNELS_ONLY)
+
+
+def test_a_url_is_not_read_from_outside_what_channels_may_read_even_if_stored(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SW_ELSEWHERE", f"mmost://chat.example.test/{SECRET}")
+    outside = tmp_path / "url"
+    outside.write_text(f"mmost://chat.example.test/{SECRET}")
+    only = References(env_prefix="STOCKWIRE_CHANNEL_", files_dir=tmp_path / "channels")
+
+    with pytest.raises(ChannelError, match="not one for channels"):
+        resolve_url(spec(url_env="SW_ELSEWHERE"), only)
+    with pytest.raises(ChannelError, match="is not in"):
+        resolve_url(spec(url_file=str(outside)), only)

@@ -132,7 +132,8 @@ def configuration_router(new_uow: UnitOfWorkFactory, messenger: Messenger) -> AP
             if body.rate_limit
             else None
         )
-        channel = await handlers.put_channel(spec, limit, body.fallback, new_uow())
+        references = messenger.references()
+        channel = await handlers.put_channel(spec, limit, body.fallback, new_uow(), references)
         return channel_out(channel)
 
     @router.delete(

@@ -271,11 +271,33 @@ def _asset() -> apprise.AppriseAsset:
     )
 
 
-def validate_target(spec: ChannelSpec) -> None:
+CHANNEL_ENV_PREFIX = "STOCKWIRE_CHANNEL_"
+"""The prefix of the environment variables a channel's ``url_env`` may name."""
+
+
+@dataclass(frozen=True)
+class References:
+    """Where a channel's URL may be read from besides the channel itself: only environment
+    variables named with ``env_prefix`` and files inside ``files_dir``. Anyone allowed to
+    manage channels could otherwise have the notifier read any variable or file it can
+    (the database URL, a key) and send to whatever it holds."""
+
+    env_prefix: str
+    files_dir: Path
+
+    def allows_env(self, name: str) -> bool:
+        return name.startswith(self.env_prefix)
+
+    def allows_file(self, path: Path) -> bool:
+        """Inside ``files_dir`` once ``..`` and symbolic links are followed."""
+        return path.resolve().is_relative_to(self.files_dir.resolve())
+
+
+def validate_target(spec: ChannelSpec, references: References) -> None:
     """Raise Invalid unless ``spec`` names a usable target for its type.
 
-    References are checked for form only: the variable or file is read when sending, so a
-    secret can be rotated, or provided after the channel is created.
+    References are checked for form and place only: the variable or file is read when
+    sending, so a secret can be rotated, or provided after the channel is created.
     """
     given = [
         (field, value)
@@ -299,8 +321,12 @@ def validate_target(spec: ChannelSpec) -> None:
         _plugin(spec.type, value, "url")
     elif field == "url_env" and not _ENV_NAME.match(value):
         raise Invalid("url_env", "is not an environment variable name")
+    elif field == "url_env" and not references.allows_env(value):
+        raise Invalid("url_env", f"must start with {references.env_prefix}")
     elif field == "url_file" and not Path(value).is_absolute():
         raise Invalid("url_file", "must be an absolute path")
+    elif field == "url_file" and not references.allows_file(Path(value)):
+        raise Invalid("url_file", f"must be a file in {references.files_dir}")
 
 
 def email_address(address: str, field: str) -> Address:
@@ -337,12 +363,16 @@ def masked(spec: ChannelSpec) -> str:
     return shown
 
 
-def resolve_url(spec: ChannelSpec) -> str:
+def resolve_url(spec: ChannelSpec, references: References) -> str:
     """The channel's Apprise URL, read from the environment or file now.
 
     Raises ChannelError (one clear line, never the value) when the reference is missing,
-    empty or unreadable.
+    empty, unreadable or outside what ``references`` allows.
     """
+    if spec.url_env is not None and not references.allows_env(spec.url_env):
+        raise ChannelError(f"environment variable {spec.url_env} is not one for channels")
+    if spec.url_file is not None and not references.allows_file(Path(spec.url_file)):
+        raise ChannelError(f"{spec.url_file} is not in {references.files_dir}")
     if spec.url is not None:
         url = spec.url
     elif spec.url_env is not None:
@@ -379,6 +409,7 @@ async def send(
     smtp: SmtpConfig,
     thread_ref: str | None = None,
     *,
+    references: References,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> SendResult:
     """Deliver ``rendered`` once on ``spec``; never raises for a failed delivery.
@@ -393,7 +424,7 @@ async def send(
         if spec.type is ChannelType.EMAIL:
             ref = await _send_email(spec, rendered, recipients or spec.recipients, smtp, thread_ref)
         else:
-            await _send_apprise(spec, rendered, timeout_s)
+            await _send_apprise(spec, rendered, timeout_s, references)
     except ChannelError as error:
         return _result(started, error=one_line(str(error)))
     except TimeoutError:
@@ -409,8 +440,10 @@ def _result(started: float, error: str | None = None, message_ref: str | None = 
     return SendResult(error is None, error, round(latency_ms, 3), message_ref)
 
 
-async def _send_apprise(spec: ChannelSpec, rendered: Rendered, timeout_s: float) -> None:
-    url = resolve_url(spec)
+async def _send_apprise(
+    spec: ChannelSpec, rendered: Rendered, timeout_s: float, references: References
+) -> None:
+    url = resolve_url(spec, references)
     try:
         plugin = _plugin(spec.type, url, "url")
     except Invalid as error:

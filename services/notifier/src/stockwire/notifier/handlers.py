@@ -13,10 +13,13 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from stockwire.contracts.notifier import AcknowledgedVia, AlertAcknowledged
 from stockwire.notifier.channels import (
+    CHANNEL_ENV_PREFIX,
     ChannelSpec,
+    References,
     SendResult,
     SmtpConfig,
     render_for,
@@ -161,8 +164,12 @@ class Messenger:
             delivery.recipients,
             self.smtp(),
             delivery.thread_ref,
+            references=self.references(),
             timeout_s=self.settings.notifier_send_timeout_s,
         )
+
+    def references(self) -> References:
+        return References(CHANNEL_ENV_PREFIX, Path(self.settings.notifier_channel_files_dir))
 
 
 def render_alert(alert: Alert) -> RenderAlert:
@@ -362,8 +369,9 @@ async def put_channel(
     rate_limit: RateLimit | None,
     fallback: str | None,
     uow: NotifierUnitOfWork,
+    references: References,
 ) -> Channel:
-    validate_target(spec)
+    validate_target(spec, references)
     if fallback == spec.name:
         raise Invalid("fallback", "must be another channel")
     async with uow:

@@ -218,7 +218,16 @@ class ChannelIn(Body):
         Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^[a-z][a-z0-9+.-]*://\S+$")]
         | None
     ) = None
-    url_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")] | None = None
+    url_env: (
+        Annotated[
+            str,
+            Field(
+                pattern=r"^STOCKWIRE_CHANNEL_[A-Za-z0-9_]{1,110}$",
+                description="An environment variable of the notifier named STOCKWIRE_CHANNEL_*.",
+            ),
+        ]
+        | None
+    ) = None
     url_file: (
         Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^/[^\x00]*$")] | None
     ) = None

@@ -24,6 +24,11 @@ class NotifierSettings(Settings):
         default=72.0, gt=0, description="How long an acknowledge link in a message works."
     )
 
+    notifier_channel_files_dir: str = Field(
+        default="/etc/stockwire/channels",
+        description="The only directory a channel's url_file may name (a mounted secret). "
+        "Channels' url_env may only name variables starting with STOCKWIRE_CHANNEL_.",
+    )
     notifier_smtp_host: str = Field(default="127.0.0.1", description="SMTP server for email.")
     notifier_smtp_port: int = Field(default=25, ge=1, le=65535)
     notifier_smtp_username: str | None = None
