@@ -286,9 +286,7 @@ class Publisher:
             value = wrap(item.alert, producer="stock").model_dump_json().encode()
             self.sent_at[item.key] = time.time()
             acks.append(
-                await self._producer.send(
-                    spec.name, value, key=spec.key_for(item.alert).encode()
-                )
+                await self._producer.send(spec.name, value, key=spec.key_for(item.alert).encode())
             )
             if during is not None:
                 during(n + 1)
