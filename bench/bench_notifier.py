@@ -366,6 +366,32 @@ async def wait_for(
         await asyncio.sleep(0.2)
 
 
+def cpu_seconds(service: NotifierService) -> dict[str, float]:
+    """CPU seconds used so far by the notifier (and its children), PostgreSQL's processes,
+    the broker (Tansu) and this benchmark, to see where a phase's time went."""
+    used: dict[str, float] = {"bench": 0.0, "postgres": 0.0, "broker": 0.0, "notifier": 0.0}
+    for proc in psutil.process_iter(["pid", "name", "cpu_times"]):
+        name = (proc.info["name"] or "").lower()
+        times = proc.info["cpu_times"]
+        if times is None:
+            continue
+        if proc.info["pid"] == os.getpid():
+            used["bench"] += times.user + times.system
+        elif name.startswith(("postgres", "postmaster")):
+            used["postgres"] += times.user + times.system
+        elif name.startswith("tansu"):
+            used["broker"] += times.user + times.system
+    pid = service.process.pid
+    if pid is not None:
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(pid)
+            for proc in (root, *root.children(recursive=True)):
+                with contextlib.suppress(psutil.Error):
+                    times = proc.cpu_times()
+                    used["notifier"] += times.user + times.system
+    return used
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     if not values:
         return float("nan")
@@ -457,7 +483,9 @@ async def latency_phase(
     ]
     figures.published.update(a.key for a in alerts)
     progress(f"latency: {count} alerts at {LATENCY_RATE:.0f}/s ...")
+    cpu_before = cpu_seconds(service)
     publish_s = await publisher.publish(alerts, LATENCY_RATE)
+    cpu_after = cpu_seconds(service)
     arrival: dict[str, float] = {}
 
     def collect() -> None:
@@ -488,6 +516,8 @@ async def latency_phase(
         "delivery_p99_critical_ms": percentile(critical, 0.99),
         "delivery_p99_warning_ms": percentile(warning, 0.99),
     }
+    for name, seconds in cpu_after.items():
+        figures.values[f"latency_cpu_{name}"] = (seconds - cpu_before.get(name, 0.0)) / publish_s
     progress(
         f"latency: {count} alerts at {count / publish_s:.0f}/s: p50 "
         f"{figures.values['delivery_p50_ms']:.0f} ms, p99 "
@@ -643,13 +673,25 @@ async def kill_phase(
     if unknown:
         progress(f"kill: {len(unknown)} received messages match no delivery")
     lost = keys - await deliveries.told_keys(slow.requests)
+    retried = {
+        (row["title"], row["text"].strip())
+        for row in await deliveries.conn.fetch(
+            "SELECT DISTINCT d.title, d.text FROM deliveries d JOIN delivery_attempts a "
+            "USING (delivery_id) WHERE d.channel = 'kill' AND NOT a.ok"
+        )
+    }
+    duplicates = {message: n - 1 for message, n in seen.items() if n > 1}
     figures.values |= {
         "kill_alerts": KILL_ALERTS,
         "kill_in_flight": leased,
         "kill_pending": pending,
         "kill_lost": len(lost),
-        "duplicates_after_kill": sum(n - 1 for n in seen.values() if n > 1),
+        "duplicates_after_kill": sum(duplicates.values()),
+        "duplicates_of_failed_attempts": sum(
+            n for message, n in duplicates.items() if message in retried
+        ),
         "kill_recovered_s": recovered_s,
+        "kill_sent_per_s_after_restart": pending / recovered_s,
     }
     progress(
         f"kill: {len(slow.requests)} messages, {figures.values['duplicates_after_kill']:.0f} "
