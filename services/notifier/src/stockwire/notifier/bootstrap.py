@@ -61,11 +61,9 @@ def bootstrap(
         return NotifierUnitOfWork(runtime.sessions, runtime.outbox, kept=kept)
 
     async def send(delivery: Claimed) -> SendResult:
-        async with new_uow() as uow:
-            channel = await uow.configuration.channel(delivery.channel)
-        if channel is None:
+        if delivery.spec is None:
             return SendResult(False, f"channel {delivery.channel!r} no longer exists", 0.0)
-        return await messenger.send(channel.spec, delivery)
+        return await messenger.send(delivery.spec, delivery)
 
     async def dead_letter(delivery: Claimed, error: str) -> Outgoing | None:
         async with new_uow() as uow:
@@ -106,16 +104,20 @@ def bootstrap(
         )
 
     worker = DeliveryWorker(
-        settings, runtime.sessions, send, dead_letter, lambda: datetime.now(UTC)
+        settings,
+        runtime.sessions,
+        send,
+        dead_letter,
+        lambda: datetime.now(UTC),
+        settings.service_url(SERVICE),
     )
     if consumers:
-        register_consumers(runtime, settings, messenger, kept, worker.wake)
+        register_consumers(runtime, settings, messenger, kept)
 
     async def ticker() -> None:
         while True:
             try:
-                if await handlers.tick(new_uow(), messenger):
-                    worker.wake()
+                await handlers.tick(new_uow(), messenger)
             except Exception as error:
                 log.error("ticker: %s; trying again", one_line(error))
             await asyncio.sleep(settings.notifier_tick_s)

@@ -6,7 +6,7 @@ into the domain's value on load, so what the API answers is what was given.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -132,6 +132,13 @@ class ConfigurationRepository:
     async def channels(self) -> list[Channel]:
         result = await self.session.execute(sa.select(channels).order_by(channels.c.name))
         return [_channel(row) for row in result]
+
+    async def channels_named(self, names: Iterable[str]) -> dict[str, Channel]:
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        result = await self.session.execute(sa.select(channels).where(channels.c.name.in_(wanted)))
+        return {row.name: _channel(row) for row in result}
 
     async def channel(self, name: str) -> Channel | None:
         row = (

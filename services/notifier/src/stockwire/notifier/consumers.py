@@ -3,7 +3,7 @@ common alert shape only, so a new producer's alerts need no code here; and the c
 read copy, which fills in an alert's location kind, region and category when the producer
 left them out (rules match on them)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -112,7 +112,6 @@ def register_consumers(
     settings: NotifierSettings,
     messenger: Messenger,
     kept: KeptState,
-    woken: Callable[[], None],
 ) -> None:
     register_catalog_copy(runtime, CatalogCopy(CATALOG_COPY))
 
@@ -125,8 +124,7 @@ def register_consumers(
         ]
         if incoming:
             uow = NotifierUnitOfWork.within(session, runtime.outbox, kept)
-            if await handlers.receive(incoming, uow, messenger):
-                woken()
+            await handlers.receive(incoming, uow, messenger)
 
     Consumer(
         settings=settings,

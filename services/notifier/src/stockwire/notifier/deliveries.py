@@ -15,22 +15,27 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 from prometheus_client import Counter, Histogram
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockwire.contracts.ids import new_id
-from stockwire.notifier.channels import SendResult
+from stockwire.notifier.channels import ChannelSpec, SendResult
+from stockwire.notifier.configuration import ConfigurationRepository
 from stockwire.notifier.rendering import Rendered
 from stockwire.notifier.settings import NotifierSettings
 from stockwire.notifier.tables import deliveries, delivery_attempts, threads
+from stockwire.runtime.db import connect
 from stockwire.runtime.metrics import LATENCY_BUCKETS
 from stockwire.runtime.outbox import trace_headers
 from stockwire.runtime.telemetry import one_line
@@ -80,6 +85,9 @@ class Claimed:
 
     delivery_id: uuid.UUID
     channel: str
+    spec: ChannelSpec | None
+    """Where the channel sends, as configured when the delivery was claimed; None if the
+    channel was deleted since."""
     purpose: str
     rendered: Rendered
     recipients: tuple[str, ...]
@@ -98,11 +106,17 @@ DeadLetter = Callable[[Claimed, str], Awaitable[Outgoing | None]]
 """The message telling a fallback channel that a delivery died; None: nobody to tell."""
 
 
+DELIVERY_CHANNEL = "notifier_deliveries"
+"""The NOTIFY channel that wakes the delivery workers when new deliveries commit."""
+
+
 async def enqueue(session: AsyncSession, outgoing: Sequence[Outgoing], now: datetime) -> None:
-    """Write ``outgoing`` as pending deliveries in the caller's transaction."""
+    """Write ``outgoing`` as pending deliveries in the caller's transaction; the workers
+    are woken when it commits (a NOTIFY is delivered only then)."""
     if not outgoing:
         return
     current = trace_headers()
+    await session.execute(sa.select(sa.func.pg_notify(DELIVERY_CHANNEL, "")))
     await session.execute(
         sa.insert(deliveries),
         [
@@ -137,7 +151,10 @@ def backoff(settings: NotifierSettings, attempt: int) -> timedelta:
 
 
 class DeliveryWorker:
-    """Sends due deliveries until cancelled; :meth:`wake` makes it look at once."""
+    """Sends due deliveries until cancelled, up to ``notifier_delivery_concurrency`` at
+    once, claiming more as each one finishes. It is woken by the NOTIFY of a committed
+    delivery, and looks every tick besides, for retries that fall due
+    and for a lost notification."""
 
     def __init__(
         self,
@@ -146,38 +163,65 @@ class DeliveryWorker:
         send: Send,
         dead_letter: DeadLetter,
         clock: Callable[[], datetime],
+        listen_url: URL,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._send = send
         self._dead_letter = dead_letter
         self._clock = clock
+        self._listen_url = listen_url
         self._woken = asyncio.Event()
-
-    def wake(self) -> None:
-        self._woken.set()
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
-        while True:
-            try:
-                sent = await self.send_due()
-            except Exception as error:
-                log.error("delivery worker: %s; trying again shortly", one_line(error))
-                sent = 0
-            if sent < self._settings.notifier_delivery_concurrency:
+        concurrency = self._settings.notifier_delivery_concurrency
+        # Apprise sends through the loop's default executor; sized to the CPU count by
+        # default, it would cap sends in flight far below the concurrency.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="notifier-send")
+        )
+        listener = await self._listen()
+        try:
+            while True:
+                free = concurrency - len(self._in_flight)
+                claimed: list[Claimed] = []
+                if free > 0:
+                    try:
+                        claimed = await self._claim(free)
+                    except Exception as error:
+                        log.error("delivery worker: %s; trying again shortly", one_line(error))
+                for delivery in claimed:
+                    task = asyncio.create_task(self._deliver(delivery))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._finished)
+                if free > 0 and len(claimed) == free:
+                    continue
                 self._woken.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._woken.wait(), self._settings.notifier_tick_s)
+        finally:
+            for task in self._in_flight:
+                task.cancel()
+            if listener is not None:
+                await listener.close()
 
-    async def send_due(self) -> int:
-        """Claim the due deliveries (up to the concurrency), send them and record how it
-        went; the number claimed."""
-        claimed = await self._claim()
-        if claimed:
-            await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
-        return len(claimed)
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._woken.set()
 
-    async def _claim(self) -> list[Claimed]:
+    async def _listen(self) -> asyncpg.Connection | None:
+        """A connection that wakes the worker on every committed delivery; None (polling
+        every tick only) if it cannot be had."""
+        try:
+            listener = await connect(self._settings, self._listen_url)
+            await listener.add_listener(DELIVERY_CHANNEL, lambda *_: self._woken.set())
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("delivery worker polls only, LISTEN failed: %s", one_line(error))
+            return None
+        return listener
+
+    async def _claim(self, limit: int) -> list[Claimed]:
         now = self._clock()
         lease = now + timedelta(seconds=self._settings.notifier_delivery_lease_s)
         due = (
@@ -188,7 +232,7 @@ class DeliveryWorker:
                 sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
             )
             .order_by(deliveries.c.next_attempt_at)
-            .limit(self._settings.notifier_delivery_concurrency)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         claim = (
@@ -200,10 +244,14 @@ class DeliveryWorker:
         async with self._sessions.begin() as session:
             rows = (await session.execute(claim)).mappings().all()
             refs = await _thread_refs(session, rows)
+            found = await ConfigurationRepository(session).channels_named(
+                row["channel"] for row in rows
+            )
         return [
             Claimed(
                 delivery_id=row["delivery_id"],
                 channel=row["channel"],
+                spec=found[row["channel"]].spec if row["channel"] in found else None,
                 purpose=row["purpose"],
                 rendered=Rendered(
                     title=row["title"],

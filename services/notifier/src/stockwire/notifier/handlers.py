@@ -349,6 +349,7 @@ async def test_send(
     claimed = Claimed(
         delivery_id=uuid.uuid4(),
         channel=name,
+        spec=channel.spec,
         purpose="test",
         rendered=rendered,
         recipients=channel.spec.recipients,
