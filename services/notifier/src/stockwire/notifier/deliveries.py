@@ -15,7 +15,6 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -176,11 +175,6 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         concurrency = self._settings.notifier_delivery_concurrency
-        # Apprise sends through the loop's default executor; sized to the CPU count by
-        # default, it would cap sends in flight far below the concurrency.
-        asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="notifier-send")
-        )
         listener = await self._listen()
         try:
             while True:

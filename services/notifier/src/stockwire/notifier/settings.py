@@ -69,7 +69,12 @@ class NotifierSettings(Settings):
         "timeout.",
     )
     notifier_delivery_concurrency: int = Field(
-        default=16, ge=1, le=256, description="Deliveries sent at once by one instance."
+        default=16,
+        ge=1,
+        le=256,
+        description="Deliveries sent at once by one instance. Chat sends also pass through "
+        "Apprise's own thread pool, min(32, CPUs + 4) threads per process, which bounds them "
+        "further on small machines.",
     )
     notifier_fallback_channel: str | None = Field(
         default=None,
