@@ -40,7 +40,7 @@ from stockwire.contracts.topics import FSM_JOB_EVENTS
 from stockwire.devstack.ports import free_port
 from stockwire.devstack.receivers import ChatReceiver, ReceivedMail, ReceivedRequest, SmtpSink
 from stockwire.devstack.services import SERVICES
-from stockwire.devstack.tokens import api_tokens_json, new_webhook_secret
+from stockwire.devstack.tokens import api_tokens_json, new_secret
 from stockwire.runtime.auth import new_token
 from stockwire.runtime.harness import ServiceProcess, migrate
 from stockwire.runtime.settings import Settings
@@ -174,7 +174,7 @@ async def platform(settings: Settings, tmp_path: Path) -> AsyncIterator[Platform
     scope. Their logs are in ``tmp_path``."""
     run = uuid.uuid4().hex[:8]
     token, _ = new_token()
-    webhook_secret = new_webhook_secret()
+    webhook_secret = new_secret()
     async with ChatReceiver() as chat, SmtpSink() as mail, OtlpReceiver() as otlp:
         env = {
             **os.environ,

@@ -110,6 +110,7 @@ def up_env(settings) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
     env["STOCKWIRE_CATALOG_PORT"] = str(free_port())
     env["STOCKWIRE_STOCK_PORT"] = str(free_port())
+    env["STOCKWIRE_NOTIFIER_PORT"] = str(free_port())
     return env
 
 
@@ -159,6 +160,15 @@ def test_make_up_serves_the_dev_token_and_the_dev_webhook_secret_and_stops_on_ct
     # Then only the call with the token is let in
     assert with_token.status_code == 200, with_token.text
     assert without_token.status_code == 401, without_token.text
+
+    # And the notifier answers too, with acknowledge links switched on
+    notifier = f"http://127.0.0.1:{up_env['STOCKWIRE_NOTIFIER_PORT']}"
+    with httpx.Client(base_url=notifier, trust_env=False, timeout=10) as http:
+        channels = http.get("/api/v1/channels", headers={"Authorization": f"Bearer {token}"})
+        forged_link = http.get("/api/v1/ack/not-a-signed-link")
+    assert channels.status_code == 200, channels.text
+    assert forged_link.status_code == 422, forged_link.text
+    assert "not a link this notifier signed" in forged_link.text
 
     # When an FSM event is posted to the stock webhook, signed with the secret make up
     # printed and wrote for its owner alone

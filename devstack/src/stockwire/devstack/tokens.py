@@ -1,5 +1,6 @@
 """The development secrets ``make up`` hands out, and how services learn of them: an admin
-API token and an FSM webhook secret, new on every run."""
+API token, an FSM webhook secret and the notifier's acknowledge-link key, new on every
+run."""
 
 import json
 import os
@@ -17,8 +18,9 @@ def api_tokens_json(token: str) -> str:
     return json.dumps([{"name": "dev", "sha256": hash_token(token), "scopes": list(DEV_SCOPES)}])
 
 
-def new_webhook_secret() -> str:
-    """A shared secret for signing FSM webhook calls (43 characters; 16 is the minimum)."""
+def new_secret() -> str:
+    """A key for signing: FSM webhook calls, acknowledge links (43 characters; the
+    settings want at least 16)."""
     return secrets.token_urlsafe(32)
 
 

@@ -26,7 +26,7 @@ from stockwire.devstack.ports import ensure_port_free
 from stockwire.devstack.services import SERVICES, Service
 from stockwire.devstack.state import StateDir
 from stockwire.devstack.supervisor import SupervisedService
-from stockwire.devstack.tokens import api_tokens_json, new_webhook_secret, write_secret
+from stockwire.devstack.tokens import api_tokens_json, new_secret, write_secret
 from stockwire.devstack.topics import create_topics
 from stockwire.runtime.auth import new_token
 from stockwire.runtime.harness import ProcessFailed, ServiceProcess, migrate
@@ -173,9 +173,11 @@ async def _start(
     token, _ = new_token()
     write_secret(state.token, token)
     env["STOCKWIRE_API_TOKENS"] = api_tokens_json(token)
-    webhook_secret = new_webhook_secret()
+    webhook_secret = new_secret()
     write_secret(state.fsm_webhook_secret, webhook_secret)
     env["STOCKWIRE_FSM_WEBHOOK_SECRET"] = webhook_secret
+    # Messages carry acknowledge links; a new key each run, so old links stop working.
+    env["STOCKWIRE_NOTIFIER_LINK_SECRET"] = new_secret()
     settings = Settings(kafka_bootstrap_servers=bootstrap, database_url=SecretStr(database_url))
     service_lines = await _start_services(options, state, lock, cleanup, env, settings)
 
