@@ -47,7 +47,6 @@ import os
 import re
 import secrets
 import signal
-import sys
 import time
 import uuid
 from collections import Counter
@@ -55,14 +54,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import psutil
+import service_bench
 from aiokafka import AIOKafkaProducer
 from report import Target, progress, report
+from service_bench import LOG_DIR, BenchError
 
 from stockwire.contracts.envelope import wrap
 from stockwire.contracts.stock import StockAlertRaised
@@ -70,13 +70,12 @@ from stockwire.contracts.topics import topic_for
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity
 from stockwire.devstack.ports import free_port
 from stockwire.devstack.receivers import ChatReceiver, ReceivedRequest
-from stockwire.devstack.teststack import environment, test_stack
+from stockwire.devstack.teststack import environment
 from stockwire.runtime.db import asyncpg_dsn
-from stockwire.runtime.harness import ProcessFailed, ServiceProcess, migrate, tail
+from stockwire.runtime.harness import ServiceProcess, migrate, tail
 from stockwire.runtime.settings import Settings
 
 SERVICE = "notifier"
-PREFIX = "stockwire_bench_"
 LATENCY_RATE = float(os.environ.get("BENCH_LATENCY_RATE", "100"))
 LATENCY_S = float(os.environ.get("BENCH_LATENCY_SECONDS", "30"))
 STORM_ALERTS = int(os.environ.get("BENCH_STORM_ALERTS", "5000"))
@@ -98,7 +97,6 @@ JOIN_TIMEOUT_S = 90
 """The first alert's delivery waits for the consumer group to form on Tansu."""
 SETTLE_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 10
-LOG_DIR = Path(".stockwire/bench")
 RUN_LOCK = 0x5354_4245_4E43_484E >> 1
 """Advisory lock key ("STBENCHN") that keeps two runs on one PostgreSQL apart."""
 MARKER = re.compile(r"\[(bench-[0-9a-f]{8}:[a-z]+:\d+)\]")
@@ -109,10 +107,6 @@ TARGETS: dict[str, Target] = {
     "storm_critical_not_alone": ("<=", 0),
     "lost": ("<=", 0),
 }
-
-
-class BenchError(Exception):
-    """The benchmark cannot go on; the message says why."""
 
 
 # --------------------------------------------------------------------------- the service
@@ -750,35 +744,8 @@ async def run(settings: Settings) -> bool:
     return report(SERVICE, figures.values, TARGETS)
 
 
-async def guarded(settings: Settings) -> bool:
-    """``run``, alone on this PostgreSQL, and cancelled (so the notifier is stopped) on
-    SIGTERM as on Ctrl-C."""
-    task = asyncio.current_task()
-    if task is not None:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    conn = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
-    try:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RUN_LOCK):
-            progress("another bench-notifier run is using this PostgreSQL; waiting for it ...")
-            await conn.execute("SELECT pg_advisory_lock($1)", RUN_LOCK)
-        return await run(settings)
-    finally:
-        await conn.close()
-
-
 def main() -> None:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with test_stack() as settings:
-        bench = settings.model_copy(update={"database_prefix": PREFIX})
-        try:
-            ok = asyncio.run(guarded(bench))
-        except (BenchError, ProcessFailed) as error:
-            progress(f"error: {error}")
-            ok = False
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            progress("interrupted; the notifier was stopped")
-            sys.exit(130)
-    sys.exit(0 if ok else 1)
+    service_bench.main(SERVICE, RUN_LOCK, run)
 
 
 if __name__ == "__main__":

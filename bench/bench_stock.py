@@ -36,7 +36,6 @@ import importlib.util
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -45,8 +44,10 @@ from pathlib import Path
 
 import asyncpg
 import psutil
+import service_bench
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from report import Target, progress, report
+from service_bench import LOG_DIR, BenchError
 from stock_ceiling import run_ceiling
 from stock_load import (
     PLACEHOLDER_TIME,
@@ -66,14 +67,13 @@ from stockwire.contracts.topics import (
     TopicSpec,
 )
 from stockwire.devstack.ports import free_port
-from stockwire.devstack.teststack import environment, test_stack
+from stockwire.devstack.teststack import environment
 from stockwire.runtime.db import asyncpg_dsn
 from stockwire.runtime.harness import ProcessFailed, ServiceProcess, migrate, tail
 from stockwire.runtime.settings import Settings
 from stockwire.stock.settings import StockSettings
 
 SERVICE = "stock"
-PREFIX = "stockwire_bench_"
 EVENTS = int(os.environ.get("BENCH_EVENTS", "60000"))
 SEED = int(os.environ.get("BENCH_SEED", "1"))
 LATENCY_S = float(os.environ.get("BENCH_LATENCY_SECONDS", "20"))
@@ -85,7 +85,6 @@ STALL_S = float(os.environ.get("BENCH_STALL_SECONDS", "120"))
 """Give up when the service makes no progress for this long."""
 READY_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 10
-LOG_DIR = Path(".stockwire/bench")
 RUN_LOCK = 0x5354_4245_4E43_4853 >> 1
 """Advisory lock key ("STBENCHS") that keeps two runs on one PostgreSQL apart."""
 
@@ -95,10 +94,6 @@ TARGETS: dict[str, Target] = {
     "p99_ms": ("<=", 250),
     "rss_mb": ("<=", 300),
 }
-
-
-class BenchError(Exception):
-    """The benchmark cannot go on; the message says why."""
 
 
 def service_missing() -> str | None:
@@ -698,47 +693,8 @@ async def end_to_end(
     return e2e, latency, rss
 
 
-async def guarded(settings: Settings) -> bool:
-    """``run``, alone on this PostgreSQL, and cancelled (so the service is stopped) on
-    SIGTERM as on Ctrl-C."""
-    task = asyncio.current_task()
-    if task is not None:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    async with exclusive(settings):
-        return await run(settings)
-
-
-@contextlib.asynccontextmanager
-async def exclusive(settings: Settings) -> AsyncIterator[None]:
-    """Hold a session advisory lock for the whole run.
-
-    Two runs would drop each other's databases (their names are fixed so every run starts
-    clean), and on 2 cores their figures would mean nothing anyway; the second one waits.
-    The lock goes with the connection, so a killed run never leaves it behind.
-    """
-    conn = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
-    try:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RUN_LOCK):
-            progress("another bench-stock run is using this PostgreSQL; waiting for it ...")
-            await conn.execute("SELECT pg_advisory_lock($1)", RUN_LOCK)
-        yield
-    finally:
-        await conn.close()
-
-
 def main() -> None:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with test_stack() as settings:
-        bench = settings.model_copy(update={"database_prefix": PREFIX})
-        try:
-            ok = asyncio.run(guarded(bench))
-        except (BenchError, ProcessFailed) as error:
-            progress(f"error: {error}")
-            ok = False
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            progress("interrupted; the stock service was stopped")
-            sys.exit(130)
-    sys.exit(0 if ok else 1)
+    service_bench.main(SERVICE, RUN_LOCK, run)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from stockwire.contracts.stock import StockAlertRaised
 from stockwire.contracts.topics import topic_for
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity
 from stockwire.devstack.receivers import ChatReceiver
-from stockwire.runtime.db import asyncpg_dsn
+from stockwire.runtime.db import asyncpg_dsn, drop_database
 from stockwire.runtime.harness import ServiceProcess, migrate
 from stockwire.runtime.settings import Settings
 
@@ -204,14 +204,4 @@ async def test_pending_deliveries_survive_a_sigkill_and_only_those_in_flight_arr
     finally:
         await service.stop(STOP_TIMEOUT_S)
         await db.close()
-        await drop_database(settings, dsn)
-
-
-async def drop_database(settings: Settings, dsn: str) -> None:
-    """The run's own database goes with it, so runs do not pile up databases."""
-    name = dsn.rsplit("/", 1)[-1]
-    admin = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+        await drop_database(settings, dsn.rsplit("/", 1)[-1])

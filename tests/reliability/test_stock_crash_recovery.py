@@ -31,7 +31,7 @@ from stockwire.contracts.envelope import Envelope, wrap
 from stockwire.contracts.fsm import PartLine, PartsIssued
 from stockwire.contracts.receipts import GoodsReceived, ReceiptLine
 from stockwire.contracts.topics import topic_for
-from stockwire.runtime.db import asyncpg_dsn
+from stockwire.runtime.db import asyncpg_dsn, drop_database
 from stockwire.runtime.harness import ServiceProcess, migrate
 from stockwire.runtime.settings import Settings
 
@@ -211,17 +211,7 @@ async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_
     finally:
         await service.stop(STOP_TIMEOUT_S)
         await db.close()
-        await drop_database(settings, dsn)
-
-
-async def drop_database(settings: Settings, dsn: str) -> None:
-    """The run's own database goes with it, so runs do not pile up databases."""
-    name = dsn.rsplit("/", 1)[-1]
-    admin = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+        await drop_database(settings, dsn.rsplit("/", 1)[-1])
 
 
 async def _at_least(count, threshold: int) -> bool:

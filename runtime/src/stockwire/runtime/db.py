@@ -70,6 +70,16 @@ async def ensure_database(settings: Settings, service: str) -> bool:
         await conn.close()
 
 
+async def drop_database(settings: Settings, name: str) -> None:
+    """Drop the database ``name`` on the configured server, sessions and all (a test or
+    benchmark run's own database goes with it, so runs do not pile databases up)."""
+    conn = await connect(settings, settings.server_url())
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def copy_records(
     session: AsyncSession, table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]
 ) -> None:
