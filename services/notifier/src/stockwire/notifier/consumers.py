@@ -4,6 +4,7 @@ read copy, which fills in an alert's location kind, region and category when the
 left them out (rules match on them)."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +29,7 @@ ALERTS_CONSUMER = "notifier-alerts"
 def alert_of(received: Received, places: "Places") -> Alert | Resolution | None:
     """The domain's alert or resolution for a received event; None for any other."""
     payload = received.payload
-    producer = received.envelope.producer
     if isinstance(payload, AlertRaised):
-        location_kind, region, category = places.context(payload)
         return Alert(
             dedup_key=payload.dedup_key,
             alert_id=payload.alert_id,
@@ -38,32 +37,15 @@ def alert_of(received: Received, places: "Places") -> Alert | Resolution | None:
             severity=payload.severity,
             summary=payload.summary,
             raised_at=payload.raised_at,
-            producer=producer,
-            location=payload.location,
-            region=region,
-            location_kind=location_kind,
-            sku=payload.sku,
-            category=category,
-            labels=dict(payload.labels),
-            figures=dict(payload.figures),
-            link=payload.link,
+            **places.context(payload, received.envelope.producer),
         )
     if isinstance(payload, AlertResolved):
-        location_kind, region, category = places.context(payload)
         return Resolution(
             dedup_key=payload.dedup_key,
             kind=payload.kind,
             summary=payload.summary,
             resolved_at=payload.resolved_at,
-            producer=producer,
-            location=payload.location,
-            region=region,
-            location_kind=location_kind,
-            sku=payload.sku,
-            category=category,
-            labels=dict(payload.labels),
-            figures=dict(payload.figures),
-            link=payload.link,
+            **places.context(payload, received.envelope.producer),
         )
     return None
 
@@ -98,13 +80,21 @@ class Places:
             categories = {row.sku: row.category for row in result}
         return cls(locations, categories)
 
-    def context(
-        self, payload: AlertRaised | AlertResolved
-    ) -> tuple[str | None, str | None, str | None]:
-        """The location kind, region and category: the producer's word first."""
+    def context(self, payload: AlertRaised | AlertResolved, producer: str) -> dict[str, Any]:
+        """Where and what an alert or resolution is about, as the domain takes it: the
+        producer's word first, then the catalog copy's (location kind, region, category)."""
         kind, region = self._locations.get(payload.location or "", (None, None))
-        category = payload.category or self._categories.get(payload.sku or "")
-        return kind, payload.region or region, category
+        return {
+            "producer": producer,
+            "location": payload.location,
+            "region": payload.region or region,
+            "location_kind": kind,
+            "sku": payload.sku,
+            "category": payload.category or self._categories.get(payload.sku or ""),
+            "labels": dict(payload.labels),
+            "figures": dict(payload.figures),
+            "link": payload.link,
+        }
 
 
 def register_consumers(
