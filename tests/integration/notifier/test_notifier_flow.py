@@ -2,92 +2,31 @@
 real wiring: routing, the delivery log, resolved follow-ups, acknowledgement by link,
 retries and the dead letter's fallback, and bad input refused with the reason."""
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from notifier_refs import LINK_SECRET
+from notifier_refs import (
+    CONSUMER_JOIN_S,
+    LINK_SECRET,
+    chat_channel,
+    eventually,
+    publish,
+    ref,
+    rule_for,
+    stockout,
+)
 
-from stockwire.contracts.base import Event
 from stockwire.contracts.catalog import LocationUpserted
-from stockwire.contracts.envelope import wrap
-from stockwire.contracts.stock import StockAlertRaised, StockAlertResolved
-from stockwire.contracts.topics import topic_for
+from stockwire.contracts.stock import StockAlertResolved
 from stockwire.contracts.vocabulary import AlertKind, AlertSeverity, LocationKind
 from stockwire.devstack.receivers import ChatReceiver
 from stockwire.notifier.tables import CATALOG_COPY, deliveries, delivery_attempts
 from stockwire.runtime.purging import purge_older
-
-CONSUMER_JOIN_S = 40.0
-T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], Awaitable[T]], expected: T | None) -> T:
-    """``check()`` once it equals ``expected`` (or, with None, is not empty), within 10 s:
-    a delivery is recorded just after the receiver has it."""
-    for _ in range(100):
-        found = await check()
-        if (found == expected) if expected is not None else found:
-            return found
-        await asyncio.sleep(0.1)
-    return found
-
-
-def ref(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
-
-
-async def publish(producer: AIOKafkaProducer, payload: Event) -> None:
-    spec = topic_for(type(payload))
-    envelope = wrap(payload, producer="stock")
-    await producer.send_and_wait(
-        spec.name, value=envelope.model_dump_json().encode(), key=spec.key_for(payload).encode()
-    )
-
-
-def stockout(location: str, severity: AlertSeverity = AlertSeverity.WARNING) -> StockAlertRaised:
-    return StockAlertRaised(
-        alert_id=uuid.uuid4(),
-        kind=AlertKind.STOCKOUT,
-        severity=severity,
-        dedup_key=f"stockout:ONT-G240@{location}",
-        summary=f"ONT-G240 is out of stock at {location}",
-        sku="ONT-G240",
-        location=location,
-        region="TX-NORTH",
-        figures={"available": Decimal(0), "was_available": Decimal(2)},
-        link="http://stock.example/api/v1/balances?sku=ONT-G240",
-        raised_at=datetime.now(UTC),
-    )
-
-
-async def chat_channel(writer: httpx.AsyncClient, chat: ChatReceiver, **extra: Any) -> str:
-    name = ref("chat").lower()
-    answer = await writer.put(
-        f"/api/v1/channels/{name}", json={"type": "json", "url": chat.json_url(), **extra}
-    )
-    assert answer.status_code == 200, answer.text
-    return name
-
-
-async def rule_for(writer: httpx.AsyncClient, location: str, channel: str, **extra: Any) -> None:
-    body = {
-        "name": ref("rule"),
-        "position": 10,
-        "matchers": [{"attribute": "location", "values": [location]}],
-        "channels": [channel],
-        "timing": {"group_wait_s": 0, "group_interval_s": 1, "repeat_interval_s": 3600},
-        **extra,
-    }
-    answer = await writer.post("/api/v1/rules", json=body)
-    assert answer.status_code == 201, answer.text
 
 
 async def test_a_stockout_reaches_chat_and_its_resolution_follows(

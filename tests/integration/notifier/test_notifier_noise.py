@@ -18,7 +18,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
-from test_notifier_flow import (
+from notifier_refs import (
     CONSUMER_JOIN_S,
     chat_channel,
     eventually,
