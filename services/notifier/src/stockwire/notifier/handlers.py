@@ -75,12 +75,6 @@ class Messenger:
             silences=tuple(loaded.silences),
             inhibitions=tuple(loaded.inhibitions),
             rate_limits=limits,
-            fallbacks={
-                name: channel.fallback
-                for name, channel in loaded.channels.items()
-                if channel.fallback is not None
-            },
-            default_fallback=self.settings.notifier_fallback_channel,
             flap=FlapPolicy(
                 timedelta(seconds=self.settings.notifier_flap_window_s),
                 self.settings.notifier_flap_max_changes,

@@ -44,8 +44,6 @@ class Configuration:
     silences: tuple[Silence, ...] = ()
     inhibitions: tuple[Inhibition, ...] = ()
     rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
-    fallbacks: Mapping[str, str] = field(default_factory=dict)
-    default_fallback: str | None = None
     flap: FlapPolicy | None = None
 
 
@@ -564,23 +562,6 @@ class Dispatcher:
             if quiet_until is not None:
                 return "quiet_hours", quiet_until
         return action, due_at
-
-    def fallback_for(self, message: Message) -> Message | None:
-        """The message to send to the channel's fallback once its delivery is dead, if one
-        is configured (and is not the channel itself)."""
-        target = self.config.fallbacks.get(message.channel, self.config.default_fallback)
-        if target is None or target == message.channel:
-            return None
-        return Message(
-            target,
-            message.recipients,
-            message.purpose,
-            message.alerts,
-            message.rule_id,
-            message.thread_key,
-            message.resolutions,
-            message.step,
-        )
 
     def next_wakeup(self, state: NotifierState) -> datetime | None:
         """The earliest moment a tick would have something to do, so the caller can sleep
