@@ -50,6 +50,12 @@ class CatalogItemUpserted(Event):
     substitutes: tuple[Sku, ...] = ()
     end_of_sale: date | None = None
     end_of_life: date | None = None
+    warranty_months: int | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="Vendor warranty from receipt, in months (0 to 600); null when unknown.",
+    )
     status: ItemStatus
     version: int = Field(ge=1, description="Increases by one with every change.")
     updated_at: AwareDatetime
