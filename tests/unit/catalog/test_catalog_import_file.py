@@ -96,3 +96,34 @@ def test_garbled_csv_is_rejected_with_its_line():
     assert field == "body"
     assert "not valid CSV" in reason
     assert line >= 2
+
+
+def test_a_file_without_a_warranty_column_leaves_the_warranty_unknown():
+    parsed = read_items((HEADER + "ONT-1,ONT,Nokia,ont,serial,1,EUR,\n").encode())
+
+    assert parsed.rows[0].item.warranty_months is None
+
+
+def test_a_warranty_column_is_read_as_whole_months_and_an_empty_cell_as_unknown():
+    body = (
+        "sku,name,manufacturer,category,tracking_mode,unit_cost,currency,warranty_months\n"
+        + "ONT-1,ONT,Nokia,ont,serial,1,EUR, 36 \n"
+        + "ONT-2,ONT,Nokia,ont,serial,1,EUR,\n"
+    ).encode()
+
+    parsed = read_items(body)
+
+    assert [row.item.warranty_months for row in parsed.rows] == [36, None]
+    assert parsed.unreadable == ()
+
+
+@pytest.mark.parametrize("cell", ["601", "-1", "3 years", "12.5"])
+def test_a_bad_warranty_cell_is_an_unreadable_row_naming_the_column(cell: str):
+    body = (
+        "sku,name,manufacturer,category,tracking_mode,unit_cost,currency,warranty_months\n"
+        + f"ONT-1,ONT,Nokia,ont,serial,1,EUR,{cell}\n"
+    ).encode()
+
+    problems = [(p.line, p.field) for p in read_items(body).unreadable]
+
+    assert problems == [(2, "warranty_months")]

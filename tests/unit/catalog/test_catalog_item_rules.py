@@ -279,3 +279,57 @@ def test_the_domain_imports_no_framework():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_warranty_is_unknown_unless_given():
+    assert Item.create(new_item(), NOW).record.details.warranty_months is None
+
+
+@pytest.mark.parametrize("months", [0, 36, 600])
+def test_a_warranty_of_zero_to_fifty_years_is_kept(months: int):
+    item = Item.create(new_item(warranty_months=months), NOW)
+
+    assert item.record.details.warranty_months == months
+
+
+@pytest.mark.parametrize(
+    ("months", "reason"),
+    [
+        (-1, "must be between 0 and 600, not -1"),
+        (601, "must be between 0 and 600, not 601"),
+        (True, "must be a whole number"),
+        ("36", "must be a whole number"),
+        (12.5, "must be a whole number"),
+    ],
+)
+def test_a_warranty_outside_the_range_is_rejected_with_the_reason(months: object, reason: str):
+    with pytest.raises(Invalid) as error:
+        Item.create(new_item(warranty_months=months), NOW)
+
+    assert problems_of(error) == {"warranty_months": reason}
+
+
+def test_changing_and_clearing_the_warranty_each_record_a_new_version():
+    item = Item.create(new_item(warranty_months=24), NOW)
+    item.events.clear()
+
+    item.update({"warranty_months": 60}, NOW)
+    item.update({"warranty_months": None}, NOW)
+
+    assert item.version == 3
+    assert [event.changed for event in item.events if isinstance(event, ItemUpdated)] == [
+        ("warranty_months",),
+        ("warranty_months",),
+    ]
+    assert item.record.details.warranty_months is None
+
+
+def test_an_out_of_range_warranty_change_leaves_the_item_as_it_was():
+    item = Item.create(new_item(warranty_months=24), NOW)
+
+    with pytest.raises(Invalid) as error:
+        item.update({"warranty_months": 1200}, NOW)
+
+    assert problems_of(error) == {"warranty_months": "must be between 0 and 600, not 1200"}
+    assert item.version == 1
+    assert item.record.details.warranty_months == 24

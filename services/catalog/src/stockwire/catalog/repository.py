@@ -191,6 +191,7 @@ def _item_values(record: ItemRecord) -> dict[str, Any]:
         "substitutes": list(details.substitutes),
         "end_of_sale": details.end_of_sale,
         "end_of_life": details.end_of_life,
+        "warranty_months": details.warranty_months,
         "status": record.status.value,
         "version": record.version,
         "updated_at": record.updated_at,
@@ -212,6 +213,7 @@ def _item_record(row: sa.Row[Any]) -> ItemRecord:
         substitutes=tuple(row.substitutes),
         end_of_sale=row.end_of_sale,
         end_of_life=row.end_of_life,
+        warranty_months=row.warranty_months,
     )
     return ItemRecord(row.sku, details, ItemStatus(row.status), row.version, row.updated_at)
 

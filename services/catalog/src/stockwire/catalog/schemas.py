@@ -25,6 +25,7 @@ from stockwire.catalog.domain.model import (
     REGION_MAX,
     SUBSTITUTES_MAX,
     UNIT_MAX,
+    WARRANTY_MAX_MONTHS,
     ItemRecord,
     LocationRecord,
 )
@@ -48,6 +49,14 @@ Unit = Annotated[str, text_field(UNIT_MAX)]
 Currency = Annotated[str, Field(pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR.")]
 UnitCost = Annotated[Decimal, Decimals(COST_PLACES, int(COST_LIMIT), below_maximum=True)]
 LeadTime = Annotated[int, Field(ge=0, le=LEAD_TIME_MAX_DAYS)]
+WarrantyMonths = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=WARRANTY_MAX_MONTHS,
+        description="The vendor's warranty from receipt, in months; null when unknown.",
+    ),
+]
 Substitutes = Annotated[
     list[Code],
     Field(
@@ -89,6 +98,7 @@ class ItemIn(Body):
     substitutes: Substitutes = Field(default_factory=list)
     end_of_sale: date | None = None
     end_of_life: date | None = Field(default=None, description="Not before end_of_sale.")
+    warranty_months: WarrantyMonths | None = None
 
     def command(self) -> CreateItem:
         return CreateItem(**{**self.model_dump(), "substitutes": tuple(self.substitutes)})
@@ -96,7 +106,8 @@ class ItemIn(Body):
 
 class ItemChanges(Changes):
     """The fields to change; omitted fields keep their value. Only ``unit`` (back to the
-    default), ``end_of_sale`` and ``end_of_life`` can be cleared, with null."""
+    default), ``end_of_sale``, ``end_of_life`` and ``warranty_months`` can be cleared, with
+    null."""
 
     name: Omittable[Name] = None
     manufacturer: Omittable[Name] = None
@@ -111,6 +122,7 @@ class ItemChanges(Changes):
     substitutes: Omittable[Substitutes] = None
     end_of_sale: date | None = None
     end_of_life: date | None = None
+    warranty_months: WarrantyMonths | None = None
 
     def changes(self) -> dict[str, object]:
         changes = super().changes()
@@ -134,6 +146,7 @@ class ItemOut(BaseModel):
     substitutes: list[str]
     end_of_sale: date | None
     end_of_life: date | None
+    warranty_months: int | None
     status: ItemStatus
     version: int
     updated_at: datetime

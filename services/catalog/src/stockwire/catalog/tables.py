@@ -4,6 +4,7 @@ so one Alembic history owns all of them."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from stockwire.catalog.domain.model import WARRANTY_MAX_MONTHS
 from stockwire.runtime.tables import define_messaging_tables
 
 metadata = sa.MetaData()
@@ -25,6 +26,7 @@ items = sa.Table(
     sa.Column("substitutes", ARRAY(sa.Text), nullable=False),
     sa.Column("end_of_sale", sa.Date, nullable=True),
     sa.Column("end_of_life", sa.Date, nullable=True),
+    sa.Column("warranty_months", sa.Integer, nullable=True),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column(
@@ -35,6 +37,10 @@ items = sa.Table(
     sa.CheckConstraint(
         "end_of_life IS NULL OR end_of_sale IS NULL OR end_of_life >= end_of_sale",
         name="items_end_of_life_after_end_of_sale",
+    ),
+    sa.CheckConstraint(
+        f"warranty_months IS NULL OR warranty_months BETWEEN 0 AND {WARRANTY_MAX_MONTHS}",
+        name="items_warranty_months_range",
     ),
     sa.Index("items_category", "category"),
     sa.Index("items_manufacturer", "manufacturer"),

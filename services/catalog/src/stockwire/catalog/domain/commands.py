@@ -26,6 +26,7 @@ class CreateItem:
     substitutes: tuple[str, ...] = ()
     end_of_sale: date | None = None
     end_of_life: date | None = None
+    warranty_months: int | None = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ NAME_MAX = 200
 REGION_MAX = 64
 UNIT_MAX = 16
 LEAD_TIME_MAX_DAYS = 3650
+WARRANTY_MAX_MONTHS = 600
+"""Fifty years: longer than any vendor warranty, short enough to catch a typo in days."""
 SUBSTITUTES_MAX = 50
 LENGTH_UNIT = "m"
 COST_PLACES = 4
@@ -103,6 +105,9 @@ class _Checker:
         if not low <= value <= high:
             self.fail(name, f"must be between {low} and {high}, not {value}")
         return value
+
+    def optional_whole(self, name: str, value: object, low: int, high: int) -> int | None:
+        return None if value is None else self.whole(name, value, low, high)
 
     def cost(self, name: str, value: object) -> Decimal:
         try:
@@ -177,6 +182,8 @@ class ItemDetails:
     substitutes: tuple[str, ...]
     end_of_sale: date | None
     end_of_life: date | None
+    warranty_months: int | None
+    """The vendor's warranty from receipt; None when the catalog does not know it."""
 
 
 ITEM_FIELDS = tuple(f.name for f in fields(ItemDetails))
@@ -253,6 +260,9 @@ def _item_details(sku: str, raw: Mapping[str, Any]) -> ItemDetails:
         substitutes=_substitutes(check, sku, raw["substitutes"]),
         end_of_sale=end_of_sale,
         end_of_life=end_of_life,
+        warranty_months=check.optional_whole(
+            "warranty_months", raw["warranty_months"], 0, WARRANTY_MAX_MONTHS
+        ),
     )
     check.raise_if_any()
     return details
