@@ -346,6 +346,7 @@ async def test_the_catalog_copy_keeps_the_newest_version(producer, stock_engine)
             currency="EUR",
             default_lead_time_days=14 * number,
             end_of_life=date(2031, 12, 31) if number == 2 else None,
+            warranty_months=36 if number == 2 else None,
             status=status,
             version=number,
             updated_at=datetime.now(UTC),
@@ -367,6 +368,7 @@ async def test_the_catalog_copy_keeps_the_newest_version(producer, stock_engine)
     assert (row.version, row.status, row.tracking_mode) == (2, "retired", "serial")
     assert (row.name, row.category, row.criticality) == ("ONT v2", "ont", "critical")
     assert (row.default_lead_time_days, row.end_of_life) == (28, date(2031, 12, 31))
+    assert row.warranty_months == 36
 
 
 async def stock_receive(

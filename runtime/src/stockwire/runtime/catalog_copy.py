@@ -11,8 +11,8 @@ keeps a copy, fed by two consumers (``<service>-catalog-items`` and
 The copy holds what stock, assets, replenishment and the notifier need, not the whole
 record. A record replaces the copy only when its version is newer, so a replay, a
 duplicate or an out-of-order delivery changes nothing. Columns added after a service
-first kept its copy (``name``, ``category``, ...) are null in the rows it kept before,
-until the catalog next changes that record.
+first kept its copy (``name``, ``category``, ``warranty_months``, ...) are null in the rows
+it kept before, until the catalog next changes that record.
 
 A service declares the tables on its own MetaData with :func:`define_catalog_copy` (its
 migrations create them with :mod:`stockwire.runtime.migration_steps`), builds a
@@ -65,6 +65,7 @@ def define_catalog_copy(metadata: sa.MetaData) -> CatalogCopyTables:
         sa.Column("default_lead_time_days", sa.Integer, nullable=True),
         sa.Column("end_of_sale", sa.Date, nullable=True),
         sa.Column("end_of_life", sa.Date, nullable=True),
+        sa.Column("warranty_months", sa.Integer, nullable=True),
     )
     locations = sa.Table(
         "catalog_locations",
@@ -97,6 +98,8 @@ class ItemCopy:
     end_of_life: date | None
     status: str
     version: int
+    warranty_months: int | None = None
+    """None when the catalog does not know it (or had not published it yet)."""
 
     @classmethod
     def of(cls, item: CatalogItemUpserted) -> "ItemCopy":
@@ -112,6 +115,7 @@ class ItemCopy:
             end_of_life=item.end_of_life,
             status=item.status.value,
             version=item.version,
+            warranty_months=item.warranty_months,
         )
 
 
@@ -169,6 +173,7 @@ class CatalogCopy:
             "end_of_life",
             "status",
             "version",
+            "warranty_months",
         ]
         location_columns = ["code", "name", "kind", "region", "parent_code", "active", "version"]
         self._items = _upsert_newer(tables.items, "sku", item_columns)

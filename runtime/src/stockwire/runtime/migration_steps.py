@@ -190,6 +190,21 @@ INBOX_RECEIVED_AT = Step(_index_inbox_by_age, _drop_inbox_age_index)
 of walking the whole table. It is built in the migration's transaction, so it holds the
 consumers' inserts while it builds: upgrade a large inbox in a quiet hour."""
 
+
+def _add_copy_warranty(op: Operations) -> None:
+    op.add_column("catalog_items", sa.Column("warranty_months", sa.Integer(), nullable=True))
+
+
+def _drop_copy_warranty(op: Operations) -> None:
+    op.drop_column("catalog_items", "warranty_months")
+
+
+CATALOG_COPY_WARRANTY = Step(_add_copy_warranty, _drop_copy_warranty)
+"""The item's warranty in months, which assets counts from each device's receipt. Null
+where the catalog does not know it, and in rows copied before, until the catalog next
+changes them."""
+
+
 ALL: tuple[Step, ...] = (
     OUTBOX_AND_INBOX,
     OUTBOX_AS_JSON,
@@ -197,5 +212,6 @@ ALL: tuple[Step, ...] = (
     CATALOG_COPY_WIDER,
     IDEMPOTENCY_KEYS,
     INBOX_RECEIVED_AT,
+    CATALOG_COPY_WARRANTY,
 )
 """Every step, in release order."""
