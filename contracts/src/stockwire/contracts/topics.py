@@ -11,7 +11,16 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from stockwire.contracts import catalog, fsm, network, notifier, receipts, scans, stock
+from stockwire.contracts import (
+    assets,
+    catalog,
+    fsm,
+    network,
+    notifier,
+    receipts,
+    scans,
+    stock,
+)
 from stockwire.contracts.base import Event
 
 
@@ -173,6 +182,56 @@ STOCK_ALERTS = TopicSpec(
     carries_alerts=True,
 )
 
+ASSETS_LIFECYCLE = TopicSpec(
+    name="assets.lifecycle.v1",
+    owner="assets",
+    key="serial",
+    key_of=lambda p: p.serial,
+    payloads=(
+        assets.DeviceStateChanged,
+        assets.TransitionRejected,
+        assets.MaintenanceRecorded,
+        assets.FailureRecorded,
+        assets.RmaOpened,
+        assets.RmaClosed,
+        assets.DeviceDisposed,
+    ),
+    partitions=6,
+    description="Each serialized device's life: state changes and refused transitions, "
+    "maintenance, failures, RMAs and disposal.",
+)
+
+
+def reliability_key(sku: str, region: str | None) -> str:
+    """The key of one reliability figure: ``sku`` for a model everywhere, ``sku@region``
+    for a model in a region, so compaction keeps one record of each."""
+    return sku if region is None else f"{sku}@{region}"
+
+
+ASSETS_RELIABILITY = TopicSpec(
+    name="assets.reliability.v1",
+    owner="assets",
+    key="model sku, or sku@region",
+    key_of=lambda p: reliability_key(p.sku, p.region),
+    payloads=(assets.ReliabilityComputed,),
+    partitions=3,
+    cleanup_policy=CleanupPolicy.COMPACT,
+    description="Failures per device-year and MTBF with its confidence interval, per model "
+    "and per model x region; the latest record per key is the current figure.",
+)
+
+ASSETS_ALERTS = TopicSpec(
+    name="assets.alerts.v1",
+    owner="assets",
+    key="alert dedup_key",
+    key_of=lambda p: p.dedup_key,
+    payloads=(assets.AssetAlertRaised, assets.AssetAlertResolved),
+    partitions=3,
+    description="Warranty and end-of-life warnings, failure spikes, firmware below the "
+    "minimum, reconciliation mismatches, refused transitions, and their resolutions.",
+    carries_alerts=True,
+)
+
 NOTIFIER_ACKNOWLEDGEMENTS = TopicSpec(
     name="notifier.acknowledgements.v1",
     owner="notifier",
@@ -193,6 +252,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     STOCK_MOVEMENTS,
     STOCK_LEVELS,
     STOCK_ALERTS,
+    ASSETS_LIFECYCLE,
+    ASSETS_RELIABILITY,
+    ASSETS_ALERTS,
     NOTIFIER_ACKNOWLEDGEMENTS,
 )
 

@@ -108,3 +108,85 @@ class AlertSeverity(StrEnum):
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
+
+
+class DeviceState(StrEnum):
+    """Where a serialized device is in its life (assets' lifecycle state machine)."""
+
+    RECEIVED = "received"
+    IN_STOCK = "in_stock"
+    ALLOCATED = "allocated"
+    """Reserved or issued for a job, not yet installed."""
+    IN_TRANSIT = "in_transit"
+    INSTALLED = "installed"
+    """At a customer site or in the network (PoP, hut, rooftop); the location says which."""
+    FAULTY = "faulty"
+    RMA_OPEN = "rma_open"
+    IN_REPAIR = "in_repair"
+    REFURBISHED = "refurbished"
+    RETIRED = "retired"
+    DISPOSED = "disposed"
+    """Final: a disposed serial never comes back."""
+
+
+class TransitionRejectionReason(StrEnum):
+    ILLEGAL_TRANSITION = "illegal_transition"
+    """The state machine has no edge from the current state to the attempted one."""
+    DISPOSED = "disposed"
+    """The serial was disposed of and can never come back."""
+    UNKNOWN_SERIAL = "unknown_serial"
+    """Nothing is known of the serial, and the attempted state is not where a life starts."""
+    SKU_MISMATCH = "sku_mismatch"
+    """The serial is recorded under another SKU."""
+
+
+class MaintenanceKind(StrEnum):
+    INSPECTION = "inspection"
+    SERVICE_CALL = "service_call"
+    FIRMWARE_UPGRADE = "firmware_upgrade"
+    CONFIGURATION_CHANGE = "configuration_change"
+    REPAIR = "repair"
+
+
+class FailureSource(StrEnum):
+    """Who or what reported a device failure."""
+
+    MONITORING = "monitoring"
+    FAULTY_RETURN = "faulty_return"
+    """A technician brought the device back as faulty (a job return or a swap)."""
+    MAINTENANCE = "maintenance"
+    OPERATOR = "operator"
+
+
+class RmaOutcome(StrEnum):
+    REPAIRED = "repaired"
+    REPLACED = "replaced"
+    """The vendor sent another unit; its serial is linked to this RMA."""
+    SCRAPPED = "scrapped"
+
+
+class DisposalMethod(StrEnum):
+    RECYCLED = "recycled"
+    DESTROYED = "destroyed"
+    """Physically destroyed, e.g. shredded for data security."""
+    RESOLD = "resold"
+    RETURNED_TO_VENDOR = "returned_to_vendor"
+    DONATED = "donated"
+
+
+class AssetAlertKind(StrEnum):
+    """The kinds of alert assets raises today.
+
+    Assets alerts carry ``kind`` as the common lower-snake-case string, not as this enum:
+    a reader validating against an enum would refuse a kind added later, so a new kind
+    would be a breaking change. This list is the documentation and the producer's own
+    vocabulary; readers must accept kinds they do not know."""
+
+    WARRANTY_EXPIRING = "warranty_expiring"
+    END_OF_SALE_APPROACHING = "end_of_sale_approaching"
+    END_OF_LIFE_APPROACHING = "end_of_life_approaching"
+    FAILURE_SPIKE = "failure_spike"
+    INSTALLED_PAST_END_OF_LIFE = "installed_past_end_of_life"
+    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
+    FIRMWARE_BELOW_MINIMUM = "firmware_below_minimum"
+    REJECTED_TRANSITION = "rejected_transition"
