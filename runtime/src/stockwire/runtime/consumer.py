@@ -47,7 +47,7 @@ from stockwire.runtime.metrics import (
 )
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.telemetry import one_line
-from stockwire.runtime.transient import is_transient
+from stockwire.runtime.transient import backoff_s, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -437,8 +437,8 @@ class Consumer:
         )
 
     def _backoff(self, attempt: int) -> float:
-        initial = self._settings.consumer_retry_initial_s
-        return float(min(self._settings.consumer_retry_max_s, initial * 2**attempt))
+        settings = self._settings
+        return backoff_s(settings.consumer_retry_initial_s, settings.consumer_retry_max_s, attempt)
 
     async def _dead_letter(
         self, record: Record, reason: DeadLetterReason, detail: str, error: BaseException

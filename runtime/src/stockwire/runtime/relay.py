@@ -36,6 +36,7 @@ from stockwire.runtime.metrics import (
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import OUTBOX_CHANNEL
 from stockwire.runtime.telemetry import one_line
+from stockwire.runtime.transient import backoff_s
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -268,8 +269,8 @@ class OutboxRelay:
         )
 
     def _backoff(self, failures: int) -> float:
-        initial = self._settings.outbox_retry_initial_s
-        return float(min(self._settings.outbox_retry_max_s, initial * 2**failures))
+        settings = self._settings
+        return backoff_s(settings.outbox_retry_initial_s, settings.outbox_retry_max_s, failures)
 
     async def _ensure_ready(self) -> None:
         """A producer and a LISTEN connection, made again after a failure took them or the

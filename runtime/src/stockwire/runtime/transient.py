@@ -64,6 +64,13 @@ e.g. too many locks in one transaction) is left out on purpose: a batch that hit
 it every time, and classing it as poison lets the batch be split."""
 
 
+def backoff_s(initial_s: float, max_s: float, failures: int) -> float:
+    """The wait after ``failures`` failures in a row (0 for the first retry): doubling from
+    ``initial_s``, never more than ``max_s``. Consumers, the outbox relay and the notifier's
+    deliveries all back off this way, each from its own settings."""
+    return float(min(max_s, initial_s * 2**failures))
+
+
 def is_transient(error: BaseException) -> bool:
     """True for failures that go away by themselves: retry, never dead-letter.
 

@@ -38,6 +38,7 @@ from stockwire.runtime.db import connect
 from stockwire.runtime.metrics import LATENCY_BUCKETS
 from stockwire.runtime.outbox import trace_headers
 from stockwire.runtime.telemetry import one_line
+from stockwire.runtime.transient import backoff_s
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stockwire.notifier")
@@ -145,8 +146,8 @@ async def enqueue(session: AsyncSession, outgoing: Sequence[Outgoing], now: date
 
 def backoff(settings: NotifierSettings, attempt: int) -> timedelta:
     """The wait after failed attempt number ``attempt`` (1-based): doubling, capped."""
-    seconds = settings.notifier_retry_initial_s * 2 ** (attempt - 1)
-    return timedelta(seconds=min(seconds, settings.notifier_retry_max_s))
+    initial, most = settings.notifier_retry_initial_s, settings.notifier_retry_max_s
+    return timedelta(seconds=backoff_s(initial, most, attempt - 1))
 
 
 class DeliveryWorker:
