@@ -17,12 +17,10 @@ from stockwire.notifier.api import (
     configuration_router,
     deliveries_router,
 )
-from stockwire.notifier.channels import SendResult, render_for
 from stockwire.notifier.consumers import register_consumers
-from stockwire.notifier.deliveries import DEAD_LETTER, Claimed, DeliveryWorker, Outgoing
+from stockwire.notifier.deliveries import Claimed, DeliveryWorker, Outgoing
 from stockwire.notifier.handlers import Messenger
 from stockwire.notifier.links import AckLinks
-from stockwire.notifier.rendering import RenderAlert, RenderRequest
 from stockwire.notifier.settings import NotifierSettings
 from stockwire.notifier.state import KeptState
 from stockwire.notifier.tables import MESSAGING, acknowledgements, deliveries
@@ -60,53 +58,13 @@ def bootstrap(
     def new_uow() -> NotifierUnitOfWork:
         return NotifierUnitOfWork(runtime.sessions, runtime.outbox, kept=kept)
 
-    async def send(delivery: Claimed) -> SendResult:
-        if delivery.spec is None:
-            return SendResult(False, f"channel {delivery.channel!r} no longer exists", 0.0)
-        return await messenger.send(delivery.spec, delivery)
-
     async def dead_letter(delivery: Claimed, error: str) -> Outgoing | None:
-        async with new_uow() as uow:
-            channel = await uow.configuration.channel(delivery.channel)
-            target_name = (channel.fallback if channel else None) or (
-                settings.notifier_fallback_channel
-            )
-            target = await uow.configuration.channel(target_name) if target_name else None
-        if target is None or target.spec.name == delivery.channel:
-            log.error(
-                "delivery %s to %s is dead (%s) and no fallback channel is set",
-                delivery.delivery_id,
-                delivery.channel,
-                error,
-            )
-            return None
-        request = RenderRequest(
-            purpose="dead_letter",
-            alerts=[
-                RenderAlert(
-                    dedup_key=key,
-                    kind="undelivered",
-                    severity="warning",
-                    summary=delivery.rendered.title,
-                    raised_at=datetime.now(UTC),
-                )
-                for key in delivery.dedup_keys or (str(delivery.delivery_id),)
-            ],
-            note=f"{delivery.rendered.title} — could not be delivered to {delivery.channel}: "
-            f"{error}",
-        )
-        return Outgoing(
-            channel=target.spec.name,
-            purpose=DEAD_LETTER,
-            rendered=render_for(target.spec.type, request),
-            recipients=target.spec.recipients,
-            dedup_keys=delivery.dedup_keys,
-        )
+        return await handlers.dead_letter(delivery, error, new_uow(), messenger)
 
     worker = DeliveryWorker(
         settings,
         runtime.sessions,
-        send,
+        messenger.send,
         dead_letter,
         lambda: datetime.now(UTC),
         settings.service_url(SERVICE),

@@ -27,7 +27,7 @@ from stockwire.notifier.channels import (
     validate_target,
 )
 from stockwire.notifier.configuration import Channel, Loaded, StoredInhibition, StoredRule
-from stockwire.notifier.deliveries import Claimed, Outgoing, enqueue
+from stockwire.notifier.deliveries import DEAD_LETTER, Claimed, Outgoing, enqueue
 from stockwire.notifier.domain.alerts import Alert, Resolution
 from stockwire.notifier.domain.dispatcher import Configuration, Dispatcher, DryRun, Outcome
 from stockwire.notifier.domain.flapping import FlapPolicy
@@ -151,9 +151,12 @@ class Messenger:
             timeout=s.notifier_send_timeout_s,
         )
 
-    async def send(self, spec: ChannelSpec, delivery: Claimed) -> SendResult:
+    async def send(self, delivery: Claimed) -> SendResult:
+        """One attempt at ``delivery``, on its channel as claimed."""
+        if delivery.spec is None:
+            return SendResult(False, f"channel {delivery.channel!r} no longer exists", 0.0)
         return await send(
-            spec,
+            delivery.spec,
             delivery.rendered,
             delivery.recipients,
             self.smtp(),
@@ -353,7 +356,49 @@ async def test_send(
         attempt=1,
         trace={},
     )
-    return await messenger.send(channel.spec, claimed)
+    return await messenger.send(claimed)
+
+
+async def dead_letter(
+    delivery: Claimed, error: str, uow: NotifierUnitOfWork, messenger: Messenger
+) -> Outgoing | None:
+    """The message telling a dead delivery's fallback channel (the channel's own, else
+    the settings') what could not be delivered; None when there is none to tell."""
+    async with uow:
+        channel = await uow.configuration.channel(delivery.channel)
+        fallback = (channel.fallback if channel else None) or (
+            messenger.settings.notifier_fallback_channel
+        )
+        target = await uow.configuration.channel(fallback) if fallback else None
+    if target is None or target.spec.name == delivery.channel:
+        log.error(
+            "delivery %s to %s is dead (%s) and no fallback channel is set",
+            delivery.delivery_id,
+            delivery.channel,
+            error,
+        )
+        return None
+    request = RenderRequest(
+        purpose="dead_letter",
+        alerts=[
+            RenderAlert(
+                dedup_key=key,
+                kind="undelivered",
+                severity="warning",
+                summary=delivery.rendered.title,
+                raised_at=uow.now(),
+            )
+            for key in delivery.dedup_keys or (str(delivery.delivery_id),)
+        ],
+        note=f"{delivery.rendered.title} — could not be delivered to {delivery.channel}: {error}",
+    )
+    return Outgoing(
+        channel=target.spec.name,
+        purpose=DEAD_LETTER,
+        rendered=render_for(target.spec.type, request),
+        recipients=target.spec.recipients,
+        dedup_keys=delivery.dedup_keys,
+    )
 
 
 # ------------------------------------------------------------------ configuration
