@@ -469,30 +469,6 @@ async def test_a_channel_secret_never_reaches_the_logs_or_any_answer(
 # ------------------------------------------------------------------ hostile input
 
 
-async def test_a_second_acknowledgement_keeps_the_first(
-    writer: httpx.AsyncClient, chat: ChatReceiver, producer: AIOKafkaProducer
-) -> None:
-    site = ref("POP")
-    channel = await chat_channel(writer, chat)
-    await rule_for(writer, site, channel)
-    alert = stockout(site, AlertSeverity.CRITICAL)
-    await publish(producer, alert)
-    await chat.wait_for(1, within_s=CONSUMER_JOIN_S)
-
-    first = await writer.post(
-        f"/api/v1/alerts/{alert.dedup_key}/ack", json={"acknowledged_by": "alice"}
-    )
-    second = await writer.post(
-        f"/api/v1/alerts/{alert.dedup_key}/ack", json={"acknowledged_by": "mallory"}
-    )
-
-    assert first.status_code == 200, first.text
-    assert second.status_code == 200, second.text
-    assert second.json()["acknowledged_by"] == "alice"
-    firing = await firing_alert(writer, site)
-    assert firing is not None and firing["acknowledged_by"] == "alice"
-
-
 async def test_acknowledging_an_unknown_alert_is_not_found(writer: httpx.AsyncClient) -> None:
     answer = await writer.post(
         f"/api/v1/alerts/stockout:NOPE@{ref('NOWHERE')}/ack", json={"acknowledged_by": "alice"}
