@@ -14,4 +14,9 @@ class Service:
     name: str
 
 
-SERVICES: tuple[Service, ...] = (Service("catalog"), Service("stock"), Service("notifier"))
+SERVICES: tuple[Service, ...] = (
+    Service("catalog"),
+    Service("stock"),
+    Service("assets"),
+    Service("notifier"),
+)

@@ -10,7 +10,6 @@ shared HTTP layer's.
 """
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -37,7 +36,8 @@ from stockwire.runtime.http.pages import (
 )
 from stockwire.runtime.http.problems import error_responses, invalid, not_found
 from stockwire.runtime.http.query import Instant
-from stockwire.runtime.http.text import storable, text_field
+from stockwire.runtime.http.reads import MAX_ID_LENGTH, path_id, snapshots
+from stockwire.runtime.http.text import text_field
 from stockwire.stock import queries
 from stockwire.stock.domain.model import CountStatus, ReservationStatus, TransferStatus
 from stockwire.stock.queries import (
@@ -56,9 +56,6 @@ from stockwire.stock.queries import (
     TransferRow,
     balance_key,
 )
-
-MAX_ID_LENGTH = 128
-"""Longest SKU, location code, serial, job, transfer, reservation or count id we look up."""
 
 # Parameters -------------------------------------------------------------------------------
 
@@ -126,13 +123,6 @@ class ReservationParams(PageParams):
 class CountParams(PageParams):
     location: Code | None = None
     status: CountStatus | None = None
-
-
-def _id(value: str, what: str) -> str:
-    """A path segment naming a SKU, location, serial or count; 404 if none could have it."""
-    if not value or len(value) > MAX_ID_LENGTH or not storable(value):
-        raise not_found(what)
-    return value
 
 
 # Answers ----------------------------------------------------------------------------------
@@ -360,14 +350,7 @@ def _balance_next(params: StockParams, tag: str, page: Page[BalanceRow]) -> str 
 def queries_router(engine: AsyncEngine) -> APIRouter:
     """The read routes, each on one read-only snapshot of ``engine``'s database."""
 
-    async def snapshot() -> AsyncIterator[AsyncConnection]:
-        async with engine.connect() as conn:
-            await conn.execution_options(
-                isolation_level="REPEATABLE READ", postgresql_readonly=True
-            )
-            yield conn
-
-    Snapshot = Annotated[AsyncConnection, Depends(snapshot)]
+    Snapshot = Annotated[AsyncConnection, Depends(snapshots(engine))]
     router = APIRouter(
         tags=["stock queries"],
         dependencies=[Depends(require_scope("read"))],
@@ -413,7 +396,7 @@ def queries_router(engine: AsyncEngine) -> APIRouter:
     ) -> VanStockOut:
         """The van's balances, by SKU (or by lot / serial with ``detail=lots``). 404 if the
         catalog has not told stock about the location, 422 if it is not a technician van."""
-        van = await queries.get_location(conn, _id(code, f"location {code!r}"))
+        van = await queries.get_location(conn, path_id(code, f"location {code!r}"))
         if van is None:
             raise not_found(f"location {code!r}")
         if van.kind != LocationKind.TECHNICIAN_VAN:
@@ -433,7 +416,7 @@ def queries_router(engine: AsyncEngine) -> APIRouter:
     ) -> SerialOut:
         """The serial's current SKU, location, state and job, and a page of its ledger legs,
         oldest first. Serials may contain '/'; send them percent-encoded or as they are."""
-        serial = _id(serial, f"serial {serial!r}")
+        serial = path_id(serial, f"serial {serial!r}")
         current = await queries.get_serial(conn, serial)
         after = decode_cursor(params.cursor, "serial-history", (datetime, int))
         history = await queries.serial_history(conn, serial, after=after, limit=params.limit)
@@ -453,7 +436,7 @@ def queries_router(engine: AsyncEngine) -> APIRouter:
         """One entry per ledger leg (a transfer shipment is two legs: out of the source and in
         transit to the destination); ``movement_id`` groups the legs of one movement. Filters:
         ``location``, ``kind``, ``job_id``, ``from`` (inclusive) and ``to`` (exclusive)."""
-        sku = _id(sku, f"SKU {sku!r}")
+        sku = path_id(sku, f"SKU {sku!r}")
         query = MovementFilter(
             location=params.location,
             kind=params.kind,
@@ -524,7 +507,7 @@ def queries_router(engine: AsyncEngine) -> APIRouter:
         """The count and a page of its lines. While a blind count is open, no expected
         quantity (nor variance, matches or accuracy) is shown; an open count that is not
         blind shows the balance at its location now; a closed one what it expected at close."""
-        count = await queries.get_count(conn, _id(count_id, f"count {count_id!r}"))
+        count = await queries.get_count(conn, path_id(count_id, f"count {count_id!r}"))
         if count is None:
             raise not_found(f"count {count_id!r}")
         after = decode_cursor(params.cursor, "count-lines", (str, str, str))

@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockwire.contracts.alerts import MAX_LABELS
 from stockwire.contracts.base import Event
-from stockwire.contracts.ids import new_id
 from stockwire.contracts.stock import (
     AlertKind,
     StockAlertRaised,
@@ -40,6 +39,7 @@ from stockwire.contracts.stock import (
     StockMovementRecorded,
     StockMovementRejected,
 )
+from stockwire.runtime.causes import Causes
 from stockwire.runtime.consumer import Received
 from stockwire.runtime.outbox import OutboxWriter
 from stockwire.runtime.transient import commit
@@ -224,7 +224,7 @@ class StockUnitOfWork:
         self.policy = policy
         self._public_url = public_url
         self._clock = clock
-        self._causes = {cause.envelope.event_id: cause for cause in causes}
+        self._causes = Causes(causes)
         self._books: list[StockBook] = []
 
     @classmethod
@@ -272,27 +272,15 @@ class StockUnitOfWork:
         """Stage every recorded event in the outbox; commit too unless the caller owns
         the transaction.
 
-        An event caused by one of the applied events (its ``source_event_id``) carries
-        that event's correlation id, names it as its cause and continues its trace, so a
-        flow stays traceable through a batch of many; the events of an HTTP request share
-        one new correlation and the request's trace.
+        Each is staged in the flow of the applied event that caused it
+        (:class:`~stockwire.runtime.causes.Causes`).
         """
         now = self._clock()
-        request = new_id() if not self._causes else None
-        rows = []
-        for book in self._books:
-            for payload, source in book_payloads(book, self._public_url):
-                cause = self._causes.get(source) if source is not None else None
-                envelope = cause.envelope if cause else None
-                rows.append(
-                    self._outbox.stage(
-                        payload,
-                        occurred_at=now,
-                        correlation_id=envelope.correlation_id if envelope else request,
-                        causation_id=envelope.event_id if envelope else None,
-                        trace=cause.trace if cause else None,
-                    )
-                )
+        rows = [
+            self._causes.stage(self._outbox, payload, source, occurred_at=now)
+            for book in self._books
+            for payload, source in book_payloads(book, self._public_url)
+        ]
         await self._outbox.insert(self.session, rows)
         self._books = []
         if self._given is None:

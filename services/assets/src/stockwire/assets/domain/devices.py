@@ -1,0 +1,260 @@
+"""A device: one serial's state, where it is, and what has happened to it.
+
+Facts (a stock movement of the serial, a failure monitoring reported) arrive from topics
+whose partitions are not ordered with each other: a serial's install, keyed by the
+customer site, may overtake its receipt, keyed by the warehouse. Two rules keep the state
+right whatever the order:
+
+- a fact older than the last one applied (:attr:`Device.as_of`) is kept in the timeline
+  but changes nothing: the later fact already says where the device is;
+- a fact about a serial nothing is known of, that is not where a life starts, is
+  refused (``unknown_serial``) and *parked*: when the serial's first fact arrives, the
+  parked facts after it are applied in time order (:func:`replay_parked`).
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from stockwire.assets.domain.lifecycle import IN_SERVICE, refusal
+from stockwire.contracts.vocabulary import (
+    DeviceState,
+    FailureSource,
+    LocationKind,
+    TransitionRejectionReason,
+)
+
+HOUR_S = Decimal(3600)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failure a fact reports: who saw it and what they saw."""
+
+    source: FailureSource
+    symptom: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """Something that happened to a serial at ``at``, and the state it leaves the device
+    in (None: the fact moves nothing, e.g. a failure of a device not in service)."""
+
+    serial: str
+    sku: str
+    at: datetime
+    to_state: DeviceState | None
+    reason: str
+    location: str | None = None
+    location_kind: LocationKind | None = None
+    region: str | None = None
+    job_id: str | None = None
+    failure: Failure | None = None
+    source_event_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    serial: str
+    sku: str
+    from_state: DeviceState | None
+    to_state: DeviceState
+    location: str | None
+    location_kind: LocationKind | None
+    job_id: str | None
+    reason: str
+    at: datetime
+    source_event_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRefused:
+    serial: str
+    sku: str
+    current: DeviceState | None
+    attempted: DeviceState
+    reason: TransitionRejectionReason
+    message: str
+    location: str | None
+    at: datetime
+    source_event_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureNoted:
+    failure_id: str
+    serial: str
+    sku: str
+    location: str | None
+    region: str | None
+    source: FailureSource
+    symptom: str
+    at: datetime
+    source_event_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """A fact older than the device's last applied one: kept in the timeline only."""
+
+    fact: Fact
+
+
+DeviceEvent = StateChanged | TransitionRefused | FailureNoted | Superseded
+
+FAILURE_IDS = uuid.UUID("6f1c3a52-61e4-4c0e-9d0b-5b1e1f7f2a10")
+
+
+def failure_id(serial: str, source_event_id: uuid.UUID | None, at: datetime) -> str:
+    """The id of the failure a fact reports: the same fact always gives the same id, so a
+    redelivered event records its failure once."""
+    return str(uuid.uuid5(FAILURE_IDS, f"{serial}|{source_event_id}|{at.isoformat()}"))
+
+
+@dataclass
+class Device:
+    serial: str
+    sku: str
+    state: DeviceState
+    as_of: datetime
+    """When the last applied fact happened."""
+    received_at: datetime
+    location: str | None = None
+    location_kind: LocationKind | None = None
+    region: str | None = None
+    job_id: str | None = None
+    installed_since: datetime | None = None
+    """When the current installation began (None while not installed)."""
+    operating_hours: Decimal = Decimal(0)
+    """Operating time of installations that have ended."""
+    events: list[DeviceEvent] = field(default_factory=list)
+
+    @classmethod
+    def first(cls, fact: Fact) -> "Device | None":
+        """The device a serial's first fact starts; None for a fact that cannot start a
+        life (the caller parks it until the serial's first fact arrives)."""
+        if fact.to_state is None or refusal(None, fact.to_state) is not None:
+            return None
+        device = cls(fact.serial, fact.sku, fact.to_state, fact.at, fact.at)
+        device._arrive(fact)
+        device.events.append(_changed(None, fact))
+        return device
+
+    def apply(self, fact: Fact) -> None:
+        """Apply one fact, recording what it did in :attr:`events`."""
+        if fact.at < self.as_of:
+            self.events.append(Superseded(fact))
+            return
+        if fact.sku != self.sku:
+            self._refuse(
+                fact,
+                fact.to_state or self.state,
+                TransitionRejectionReason.SKU_MISMATCH,
+                f"serial {self.serial} is recorded as {self.sku}, not {fact.sku}",
+            )
+            return
+        attempted = fact.to_state or self.state
+        reason = refusal(self.state, attempted)
+        if reason is not None:
+            self._refuse(fact, attempted, reason, _refusal_message(self, attempted, reason))
+            return
+        if fact.failure is not None and (fact.to_state is not None or self.state in IN_SERVICE):
+            self.events.append(self._failure(fact, fact.failure))
+        before = self.state
+        self._leave(fact.at, attempted)
+        self.as_of = fact.at
+        self._arrive(fact)
+        if attempted is not before:
+            self.events.append(_changed(before, fact))
+
+    def operating_hours_at(self, now: datetime) -> Decimal:
+        """Total operating time up to ``now``, the current installation included."""
+        if self.installed_since is None:
+            return self.operating_hours
+        return self.operating_hours + _hours(now - self.installed_since)
+
+    def _leave(self, at: datetime, to_state: DeviceState) -> None:
+        if self.installed_since is not None and to_state not in IN_SERVICE:
+            self.operating_hours += _hours(at - self.installed_since)
+            self.installed_since = None
+
+    def _arrive(self, fact: Fact) -> None:
+        to_state = fact.to_state or self.state
+        if to_state in IN_SERVICE and self.installed_since is None:
+            self.installed_since = fact.at
+        self.state = to_state
+        if fact.location is not None:
+            self.location = fact.location
+            self.location_kind = fact.location_kind
+            self.region = fact.region
+        self.job_id = fact.job_id
+
+    def _failure(self, fact: Fact, failure: Failure) -> FailureNoted:
+        return FailureNoted(
+            failure_id(self.serial, fact.source_event_id, fact.at),
+            self.serial,
+            self.sku,
+            fact.location or self.location,
+            fact.region or self.region,
+            failure.source,
+            failure.symptom,
+            fact.at,
+            fact.source_event_id,
+        )
+
+    def _refuse(
+        self,
+        fact: Fact,
+        attempted: DeviceState,
+        reason: TransitionRejectionReason,
+        message: str,
+    ) -> None:
+        self.events.append(
+            TransitionRefused(
+                self.serial,
+                fact.sku,
+                self.state,
+                attempted,
+                reason,
+                message,
+                fact.location,
+                fact.at,
+                fact.source_event_id,
+            )
+        )
+
+
+def replay_parked(device: Device, parked: list[Fact]) -> None:
+    """Apply a serial's parked facts to its new device in time order: those after its
+    first fact move it on, those before are superseded."""
+    for fact in sorted(parked, key=lambda each: each.at):
+        device.apply(fact)
+
+
+def _changed(before: DeviceState | None, fact: Fact) -> StateChanged:
+    assert fact.to_state is not None
+    return StateChanged(
+        fact.serial,
+        fact.sku,
+        before,
+        fact.to_state,
+        fact.location,
+        fact.location_kind,
+        fact.job_id,
+        fact.reason,
+        fact.at,
+        fact.source_event_id,
+    )
+
+
+def _refusal_message(
+    device: Device, attempted: DeviceState, reason: TransitionRejectionReason
+) -> str:
+    if reason is TransitionRejectionReason.DISPOSED:
+        return f"serial {device.serial} was disposed of and can never come back"
+    return f"serial {device.serial} cannot go from {device.state.value} to {attempted.value}"
+
+
+def _hours(span: timedelta) -> Decimal:
+    return max(Decimal(0), Decimal(str(span.total_seconds())) / HOUR_S)

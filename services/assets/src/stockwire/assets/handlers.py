@@ -1,0 +1,146 @@
+"""Use cases: each opens the unit of work, loads, asks the domain, saves, commits once."""
+
+from collections.abc import Sequence
+
+from stockwire.assets.domain.alerts import Alert, Resolution, dedup_key
+from stockwire.assets.domain.devices import (
+    Device,
+    DeviceEvent,
+    Fact,
+    StateChanged,
+    TransitionRefused,
+    replay_parked,
+)
+from stockwire.assets.domain.movements import Moved, Place, destination, movement_fact
+from stockwire.assets.repository import HistoryRow
+from stockwire.assets.unit_of_work import AssetsUnitOfWork, clip
+from stockwire.contracts.vocabulary import (
+    AlertSeverity,
+    AssetAlertKind,
+    TransitionRejectionReason,
+)
+
+REJECTED = AssetAlertKind.REJECTED_TRANSITION
+
+
+async def apply_movements(moves: Sequence[Moved], uow: AssetsUnitOfWork) -> None:
+    """Stock movements of serials: each device's timeline gets the movement, and its
+    state follows where the state machine allows."""
+    async with uow:
+        places = await uow.assets.places(destination(m) for m in moves)
+        facts = []
+        for moved in moves:
+            fact = movement_fact(moved, places.get(destination(moved), Place(None, None)))
+            uow.note(
+                HistoryRow(
+                    moved.serial,
+                    moved.at,
+                    "movement",
+                    clip(f"stock {moved.kind.value} ({moved.reason_code}) at {destination(moved)}"),
+                    {
+                        "kind": moved.kind.value,
+                        "reason_code": moved.reason_code,
+                        "sku": moved.sku,
+                        "location": moved.location,
+                        "from_location": moved.from_location,
+                        "to_location": moved.to_location,
+                        "job_id": moved.job_id,
+                    },
+                    moved.source_event_id,
+                )
+            )
+            if fact is not None:
+                facts.append(fact)
+        await _apply(facts, uow)
+        await uow.commit()
+
+
+async def _apply(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> None:
+    """Apply facts to their devices (loaded and locked), park those that come before
+    their serial's first fact, and record what happened."""
+    devices = await uow.assets.devices_for_update(f.serial for f in facts)
+    parked = await uow.assets.parked({f.serial for f in facts} - devices.keys())
+    emitted: list[DeviceEvent] = []
+    for fact in facts:
+        device = devices.get(fact.serial)
+        if device is not None:
+            before = len(device.events)
+            device.apply(fact)
+            emitted.extend(device.events[before:])
+            continue
+        created = Device.first(fact)
+        if created is None:
+            parked.setdefault(fact.serial, []).append(fact)
+            uow.note(_parked_row(fact))
+            continue
+        devices[fact.serial] = created
+        replay_parked(created, parked.pop(fact.serial, []))
+        emitted.extend(created.events)
+    await uow.assets.park([fact for waiting in parked.values() for fact in waiting])
+    await uow.assets.save_devices([d for d in devices.values() if d.events])
+    await uow.record_device_events(emitted)
+    await _alert_on_refusals(emitted, uow)
+
+
+def _parked_row(fact: Fact) -> HistoryRow:
+    return HistoryRow(
+        fact.serial,
+        fact.at,
+        "parked",
+        clip(f"{fact.reason} waits for the serial's first fact (a receipt or stock found)"),
+        {"to_state": fact.to_state.value if fact.to_state else None},
+        fact.source_event_id,
+    )
+
+
+async def _alert_on_refusals(events: Sequence[DeviceEvent], uow: AssetsUnitOfWork) -> None:
+    """A refused transition raises an alert naming the serial; the serial's next
+    accepted state change resolves it (in the same batch too: raised, then resolved)."""
+    raised: dict[str, TransitionRefused] = {}
+    resolved: dict[str, StateChanged] = {}
+    for event in events:
+        if isinstance(event, TransitionRefused):
+            raised[event.serial] = event
+            resolved.pop(event.serial, None)
+        elif isinstance(event, StateChanged):
+            resolved[event.serial] = event
+    for refused in raised.values():
+        await uow.raise_alerts([refusal_alert(refused)], refused.source_event_id)
+    if resolved:
+        await uow.resolve_alerts(
+            [
+                Resolution(
+                    REJECTED.value,
+                    dedup_key(REJECTED, changed.serial),
+                    f"serial {changed.serial} moved on: now {changed.to_state.value}",
+                    serial=changed.serial,
+                    sku=changed.sku,
+                    location=changed.location,
+                )
+                for changed in resolved.values()
+            ]
+        )
+
+
+def refusal_alert(event: TransitionRefused) -> Alert:
+    current = event.current.value if event.current else "unknown"
+    severity = (
+        AlertSeverity.CRITICAL
+        if event.reason is TransitionRejectionReason.DISPOSED
+        else AlertSeverity.WARNING
+    )
+    return Alert(
+        kind=REJECTED,
+        severity=severity,
+        dedup_key=dedup_key(REJECTED, event.serial),
+        summary=f"refused for serial {event.serial} ({event.sku}): {event.message}",
+        serial=event.serial,
+        sku=event.sku,
+        location=event.location,
+        labels={
+            "serial": event.serial,
+            "reason": event.reason.value,
+            "current_state": current,
+            "attempted_state": event.attempted.value,
+        },
+    )

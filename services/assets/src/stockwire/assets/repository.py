@@ -1,0 +1,264 @@
+"""Assets' own SQL: devices and their timeline, parked facts, failures, and the alerts
+raised and not yet resolved. Every statement runs on the unit of work's session."""
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stockwire.assets.domain.devices import Device, Fact, Failure
+from stockwire.assets.domain.movements import Place
+from stockwire.assets.tables import (
+    CATALOG_COPY,
+    active_alerts,
+    device_history,
+    devices,
+    failures,
+    parked_facts,
+)
+from stockwire.contracts.vocabulary import DeviceState, FailureSource, LocationKind
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    serial: str
+    at: datetime
+    kind: str
+    summary: str
+    detail: dict[str, Any]
+    source_event_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveAlert:
+    dedup_key: str
+    kind: str
+    serial: str | None
+    sku: str | None
+    region: str | None
+    location: str | None
+    raised_at: datetime
+
+
+_KINDS = frozenset(kind.value for kind in LocationKind)
+
+_DEVICE_COLUMNS = (
+    "serial",
+    "sku",
+    "state",
+    "location",
+    "location_kind",
+    "region",
+    "job_id",
+    "as_of",
+    "received_at",
+    "installed_since",
+    "operating_hours",
+)
+
+
+class AssetsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def places(self, codes: Iterable[str]) -> dict[str, Place]:
+        wanted = sorted(set(codes))
+        if not wanted:
+            return {}
+        table = CATALOG_COPY.locations
+        rows = await self.session.execute(
+            sa.select(table.c.code, table.c.kind, table.c.region).where(table.c.code.in_(wanted))
+        )
+        return {
+            code: Place(LocationKind(kind) if kind in _KINDS else None, region)
+            for code, kind, region in rows
+        }
+
+    async def devices_for_update(self, serials: Iterable[str]) -> dict[str, Device]:
+        """The devices of ``serials`` that exist, locked until the transaction ends (in
+        serial order, so two transactions never wait on each other in a cycle)."""
+        wanted = sorted(set(serials))
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            sa.select(*(devices.c[name] for name in _DEVICE_COLUMNS))
+            .where(devices.c.serial.in_(wanted))
+            .order_by(devices.c.serial)
+            .with_for_update()
+        )
+        return {row.serial: _device(row) for row in rows}
+
+    async def save_devices(self, changed: Sequence[Device]) -> None:
+        if not changed:
+            return
+        values = [
+            {
+                "serial": d.serial,
+                "sku": d.sku,
+                "state": d.state.value,
+                "location": d.location,
+                "location_kind": d.location_kind.value if d.location_kind else None,
+                "region": d.region,
+                "job_id": d.job_id,
+                "as_of": d.as_of,
+                "received_at": d.received_at,
+                "installed_since": d.installed_since,
+                "operating_hours": d.operating_hours,
+            }
+            for d in changed
+        ]
+        statement = insert(devices)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[devices.c.serial],
+                set_={
+                    **{
+                        name: statement.excluded[name]
+                        for name in _DEVICE_COLUMNS
+                        if name not in ("serial", "received_at")
+                    },
+                    "updated_at": sa.func.now(),
+                },
+            ),
+            values,
+        )
+
+    async def parked(self, serials: Iterable[str]) -> dict[str, list[Fact]]:
+        """The facts parked for ``serials``, which are taken out of the parking (the
+        caller applies or parks them again)."""
+        wanted = sorted(set(serials))
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            sa.delete(parked_facts)
+            .where(parked_facts.c.serial.in_(wanted))
+            .returning(parked_facts.c.serial, parked_facts.c.fact)
+        )
+        found: dict[str, list[Fact]] = {}
+        for serial, fact in rows:
+            found.setdefault(serial, []).append(fact_of(fact))
+        return found
+
+    async def park(self, facts: Sequence[Fact]) -> None:
+        if facts:
+            await self.session.execute(
+                sa.insert(parked_facts),
+                [{"serial": f.serial, "at": f.at, "fact": fact_json(f)} for f in facts],
+            )
+
+    async def add_history(self, rows: Sequence[HistoryRow]) -> None:
+        if rows:
+            await self.session.execute(
+                sa.insert(device_history),
+                [
+                    {
+                        "serial": r.serial,
+                        "at": r.at,
+                        "kind": r.kind,
+                        "summary": r.summary,
+                        "detail": r.detail,
+                        "source_event_id": r.source_event_id,
+                    }
+                    for r in rows
+                ],
+            )
+
+    async def add_failures(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Insert failures not recorded yet; the ids that were new."""
+        if not rows:
+            return set()
+        result = await self.session.execute(
+            insert(failures)
+            .on_conflict_do_nothing(index_elements=[failures.c.failure_id])
+            .returning(failures.c.failure_id),
+            rows,
+        )
+        return set(result.scalars())
+
+    async def active_alerts(self, keys: Iterable[str]) -> dict[str, ActiveAlert]:
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            sa.select(active_alerts).where(active_alerts.c.dedup_key.in_(wanted))
+        )
+        return {row.dedup_key: ActiveAlert(**row._mapping) for row in rows}
+
+    async def raise_alerts(self, raised: Sequence[ActiveAlert]) -> None:
+        if raised:
+            await self.session.execute(
+                insert(active_alerts).on_conflict_do_nothing(),
+                [vars_of(alert) for alert in raised],
+            )
+
+    async def resolve_alerts(self, keys: Iterable[str]) -> None:
+        wanted = sorted(set(keys))
+        if wanted:
+            await self.session.execute(
+                sa.delete(active_alerts).where(active_alerts.c.dedup_key.in_(wanted))
+            )
+
+
+def vars_of(alert: ActiveAlert) -> dict[str, Any]:
+    return {name: getattr(alert, name) for name in ActiveAlert.__slots__}
+
+
+def _device(row: sa.Row[Any]) -> Device:
+    return Device(
+        serial=row.serial,
+        sku=row.sku,
+        state=DeviceState(row.state),
+        as_of=row.as_of,
+        received_at=row.received_at,
+        location=row.location,
+        location_kind=LocationKind(row.location_kind) if row.location_kind else None,
+        region=row.region,
+        job_id=row.job_id,
+        installed_since=row.installed_since,
+        operating_hours=row.operating_hours,
+    )
+
+
+def fact_json(fact: Fact) -> dict[str, Any]:
+    """A fact as the JSON a parked row keeps."""
+    return {
+        "serial": fact.serial,
+        "sku": fact.sku,
+        "at": fact.at.isoformat(),
+        "to_state": fact.to_state.value if fact.to_state else None,
+        "reason": fact.reason,
+        "location": fact.location,
+        "location_kind": fact.location_kind.value if fact.location_kind else None,
+        "region": fact.region,
+        "job_id": fact.job_id,
+        "failure": [fact.failure.source.value, fact.failure.symptom] if fact.failure else None,
+        "source_event_id": str(fact.source_event_id) if fact.source_event_id else None,
+    }
+
+
+def fact_of(document: dict[str, Any] | str) -> Fact:
+    data = json.loads(document) if isinstance(document, str) else document
+    failure = data["failure"]
+    return Fact(
+        serial=data["serial"],
+        sku=data["sku"],
+        at=datetime.fromisoformat(data["at"]),
+        to_state=DeviceState(data["to_state"]) if data["to_state"] else None,
+        reason=data["reason"],
+        location=data["location"],
+        location_kind=LocationKind(data["location_kind"]) if data["location_kind"] else None,
+        region=data["region"],
+        job_id=data["job_id"],
+        failure=Failure(FailureSource(failure[0]), failure[1]) if failure else None,
+        source_event_id=_uuid(data["source_event_id"]),
+    )
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None

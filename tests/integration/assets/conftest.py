@@ -1,0 +1,96 @@
+"""Assets through its real wiring: migrated database, runtime, consumers and app, on the
+session's Tansu and PostgreSQL. Tests publish what stock and the catalog would (through
+the broker) and read what assets answers and publishes; random serials, SKUs and
+location codes keep them apart in the shared database."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from assets_refs import ADMIN_TOKEN, PUBLIC_URL, READER_TOKEN, WRITER_TOKEN
+from fastapi import FastAPI
+
+from stockwire.assets.bootstrap import bootstrap
+from stockwire.assets.settings import AssetsSettings
+from stockwire.runtime.auth import hash_token
+from stockwire.runtime.migrate import upgrade
+from stockwire.runtime.service import ServiceRuntime
+from stockwire.runtime.settings import ApiToken, Settings
+
+
+@pytest.fixture(scope="session")
+async def assets_settings(settings: Settings) -> AssetsSettings:
+    await asyncio.to_thread(upgrade, settings, "assets")
+    tokens = [
+        ApiToken(name="writer", sha256=hash_token(WRITER_TOKEN), scopes={"read", "write"}),
+        ApiToken(name="admin", sha256=hash_token(ADMIN_TOKEN), scopes={"admin"}),
+        ApiToken(name="reader", sha256=hash_token(READER_TOKEN), scopes={"read"}),
+    ]
+    overrides = {
+        "api_tokens": tokens,
+        "consumer_retry_initial_s": 0.05,
+        "consumer_retry_max_s": 1.0,
+        "assets_public_url": PUBLIC_URL,
+    }
+    return AssetsSettings(**(settings.model_dump() | overrides))
+
+
+@pytest.fixture(scope="session")
+async def assets_service(
+    assets_settings: AssetsSettings,
+) -> AsyncIterator[tuple[FastAPI, ServiceRuntime]]:
+    app, runtime = bootstrap(assets_settings)
+    async with app.router.lifespan_context(app):
+        yield app, runtime
+
+
+@pytest.fixture(scope="session")
+def assets_runtime(assets_service: tuple[FastAPI, ServiceRuntime]) -> ServiceRuntime:
+    return assets_service[1]
+
+
+def _client(app: FastAPI, token: str | None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://assets.test", headers=headers
+    )
+
+
+@pytest.fixture(scope="session")
+async def writer(
+    assets_service: tuple[FastAPI, ServiceRuntime],
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(assets_service[0], WRITER_TOKEN) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def admin(assets_service: tuple[FastAPI, ServiceRuntime]) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(assets_service[0], ADMIN_TOKEN) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def reader(
+    assets_service: tuple[FastAPI, ServiceRuntime],
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(assets_service[0], READER_TOKEN) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def anonymous(
+    assets_service: tuple[FastAPI, ServiceRuntime],
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(assets_service[0], None) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()

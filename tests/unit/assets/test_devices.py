@@ -1,0 +1,134 @@
+"""A device follows its facts in time order, whatever order they arrive in."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from stockwire.assets.domain.devices import (
+    Device,
+    Fact,
+    Failure,
+    FailureNoted,
+    StateChanged,
+    Superseded,
+    TransitionRefused,
+    failure_id,
+    replay_parked,
+)
+from stockwire.contracts.vocabulary import DeviceState as S
+from stockwire.contracts.vocabulary import FailureSource, LocationKind, TransitionRejectionReason
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def fact(hours: float, to_state: S | None, **extra) -> Fact:
+    return Fact(
+        serial=extra.pop("serial", "SN1"),
+        sku=extra.pop("sku", "ONT-G240"),
+        at=T0 + timedelta(hours=hours),
+        to_state=to_state,
+        reason=extra.pop("reason", "test"),
+        source_event_id=extra.pop("source_event_id", uuid.uuid4()),
+        **extra,
+    )
+
+
+def received() -> Device:
+    device = Device.first(fact(0, S.IN_STOCK, location="WH-1"))
+    assert device is not None
+    return device
+
+
+def test_a_receipt_starts_a_life_in_stock():
+    device = received()
+    assert device.state is S.IN_STOCK
+    assert device.location == "WH-1"
+    [changed] = device.events
+    assert isinstance(changed, StateChanged)
+    assert (changed.from_state, changed.to_state) == (None, S.IN_STOCK)
+
+
+def test_a_fact_that_cannot_start_a_life_is_not_a_device():
+    assert Device.first(fact(0, S.INSTALLED)) is None
+
+
+def test_an_illegal_transition_is_refused_and_changes_nothing():
+    device = received()
+    device.apply(fact(1, S.REFURBISHED))
+    refused = device.events[-1]
+    assert isinstance(refused, TransitionRefused)
+    assert refused.reason is TransitionRejectionReason.ILLEGAL_TRANSITION
+    assert (refused.current, refused.attempted) == (S.IN_STOCK, S.REFURBISHED)
+    assert device.state is S.IN_STOCK
+    assert device.as_of == T0
+
+
+def test_a_disposed_device_refuses_every_fact():
+    device = received()
+    for hours, state in ((1, S.RETIRED), (2, S.DISPOSED)):
+        device.apply(fact(hours, state))
+    device.apply(fact(3, S.IN_STOCK))
+    refused = device.events[-1]
+    assert isinstance(refused, TransitionRefused)
+    assert refused.reason is TransitionRejectionReason.DISPOSED
+    assert device.state is S.DISPOSED
+
+
+def test_a_fact_under_another_sku_is_refused():
+    device = received()
+    device.apply(fact(1, S.ALLOCATED, sku="CPE-X"))
+    refused = device.events[-1]
+    assert isinstance(refused, TransitionRefused)
+    assert refused.reason is TransitionRejectionReason.SKU_MISMATCH
+    assert device.state is S.IN_STOCK
+
+
+def test_an_older_fact_is_kept_but_changes_nothing():
+    device = received()
+    device.apply(fact(5, S.INSTALLED, location="CUST-1"))
+    device.apply(fact(2, S.ALLOCATED, location="VAN-1"))
+    assert isinstance(device.events[-1], Superseded)
+    assert device.state is S.INSTALLED
+    assert device.location == "CUST-1"
+
+
+def test_parked_facts_replay_in_time_order_after_the_first_fact():
+    install = fact(5, S.INSTALLED, location="CUST-1", location_kind=LocationKind.CUSTOMER_SITE)
+    issue = fact(2, S.ALLOCATED, location="VAN-1")
+    device = received()
+    replay_parked(device, [install, issue])
+    states = [e.to_state for e in device.events if isinstance(e, StateChanged)]
+    assert states == [S.IN_STOCK, S.ALLOCATED, S.INSTALLED]
+    assert device.location_kind is LocationKind.CUSTOMER_SITE
+
+
+def test_operating_time_counts_only_installed_hours():
+    device = received()
+    device.apply(fact(10, S.INSTALLED))
+    device.apply(fact(110, S.FAULTY, failure=Failure(FailureSource.MONITORING, "down")))
+    assert device.operating_hours == Decimal(100)
+    assert device.operating_hours_at(T0 + timedelta(hours=500)) == Decimal(100)
+    device.apply(fact(120, S.IN_STOCK))
+    device.apply(fact(130, S.INSTALLED))
+    assert device.operating_hours_at(T0 + timedelta(hours=140)) == Decimal(110)
+
+
+def test_a_failure_of_an_installed_device_is_recorded_with_a_stable_id():
+    device = received()
+    device.apply(fact(1, S.INSTALLED, location="CUST-1"))
+    source = uuid.uuid4()
+    failed = fact(
+        2, S.FAULTY, failure=Failure(FailureSource.MONITORING, "LOS"), source_event_id=source
+    )
+    device.apply(failed)
+    [noted] = [e for e in device.events if isinstance(e, FailureNoted)]
+    assert noted.failure_id == failure_id("SN1", source, failed.at)
+    assert noted.location == "CUST-1"
+    assert device.state is S.FAULTY
+
+
+def test_a_failure_report_of_a_device_not_in_service_records_nothing():
+    device = received()
+    device.apply(fact(1, None, failure=Failure(FailureSource.MONITORING, "LOS")))
+    assert not [e for e in device.events if isinstance(e, FailureNoted)]
+    assert device.state is S.IN_STOCK
