@@ -8,12 +8,23 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from assets_refs import ADMIN_TOKEN, PUBLIC_URL, READER_TOKEN, WRITER_TOKEN
+from assets_refs import (
+    ADMIN_TOKEN,
+    PUBLIC_URL,
+    READER_TOKEN,
+    WRITER_TOKEN,
+    eventually,
+    location,
+    publish,
+    ref,
+)
 from fastapi import FastAPI
 
 from stockwire.assets.bootstrap import bootstrap
 from stockwire.assets.settings import AssetsSettings
+from stockwire.contracts.vocabulary import LocationKind
 from stockwire.runtime.auth import hash_token
 from stockwire.runtime.migrate import upgrade
 from stockwire.runtime.service import ServiceRuntime
@@ -39,11 +50,25 @@ async def assets_settings(settings: Settings) -> AssetsSettings:
 
 @pytest.fixture(scope="session")
 async def assets_service(
-    assets_settings: AssetsSettings,
+    assets_settings: AssetsSettings, producer: AIOKafkaProducer
 ) -> AsyncIterator[tuple[FastAPI, ServiceRuntime]]:
+    """The app with its lifespan running, once its catalog copy takes events: a test's
+    locations then reach the copy before its movements reach the devices, as in a running
+    system where the catalog has long been told of them."""
     app, runtime = bootstrap(assets_settings)
     async with app.router.lifespan_context(app):
+        probe = ref("PROBE")
+        await publish(producer, location(probe, LocationKind.WAREHOUSE), producer_name="catalog")
+        await eventually(lambda: _copied(runtime, probe), bool)
         yield app, runtime
+
+
+async def _copied(runtime: ServiceRuntime, code: str) -> bool:
+    async with runtime.engine.connect() as conn:
+        found = await conn.scalar(
+            sa.text("SELECT count(*) FROM catalog_locations WHERE code = :code"), {"code": code}
+        )
+    return bool(found)
 
 
 @pytest.fixture(scope="session")

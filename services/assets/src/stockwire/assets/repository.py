@@ -21,6 +21,7 @@ from stockwire.assets.tables import (
     devices,
     failures,
     parked_facts,
+    sightings,
 )
 from stockwire.contracts.vocabulary import DeviceState, FailureSource, LocationKind
 
@@ -180,6 +181,57 @@ class AssetsRepository:
             rows,
         )
         return set(result.scalars())
+
+    async def skus_of(self, serials: Iterable[str]) -> dict[str, str]:
+        """The SKU of each of ``serials`` that is a device."""
+        wanted = sorted(set(serials))
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            sa.select(devices.c.serial, devices.c.sku).where(devices.c.serial.in_(wanted))
+        )
+        return {serial: sku for serial, sku in rows}
+
+    async def set_health(self, health: dict[str, str]) -> None:
+        if health:
+            await self.session.execute(
+                sa.update(devices)
+                .where(devices.c.serial == sa.bindparam("b_serial"))
+                .values(health=sa.bindparam("b_health"), updated_at=sa.func.now()),
+                [{"b_serial": serial, "b_health": value} for serial, value in health.items()],
+            )
+
+    async def learn_macs(self, macs: dict[str, str]) -> None:
+        """Record the MAC the network reports for each device."""
+        if macs:
+            await self.session.execute(
+                sa.update(devices)
+                .where(devices.c.serial == sa.bindparam("b_serial"))
+                .values(mac=sa.bindparam("b_mac")),
+                [{"b_serial": serial, "b_mac": mac} for serial, mac in macs.items()],
+            )
+
+    async def keep_sightings(self, rows: Sequence[dict[str, Any]]) -> None:
+        """The latest sighting of each serial; an older one than kept changes nothing."""
+        if not rows:
+            return
+        statement = insert(sightings)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[sightings.c.serial],
+                set_={
+                    "mac": sa.func.coalesce(statement.excluded.mac, sightings.c.mac),
+                    "site": sa.func.coalesce(statement.excluded.site, sightings.c.site),
+                    "source": statement.excluded.source,
+                    "seen_at": statement.excluded.seen_at,
+                    "firmware_version": sa.func.coalesce(
+                        statement.excluded.firmware_version, sightings.c.firmware_version
+                    ),
+                },
+                where=statement.excluded.seen_at >= sightings.c.seen_at,
+            ),
+            rows,
+        )
 
     async def active_alerts(self, keys: Iterable[str]) -> dict[str, ActiveAlert]:
         wanted = sorted(set(keys))

@@ -13,7 +13,7 @@ right whatever the order:
 """
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -39,7 +39,8 @@ class Failure:
 @dataclass(frozen=True, slots=True)
 class Fact:
     """Something that happened to a serial at ``at``, and the state it leaves the device
-    in (None: the fact moves nothing, e.g. a failure of a device not in service)."""
+    in. None moves nothing, except that a failure of a device in service makes it
+    faulty (a failure reported of a device in stock is only kept in its timeline)."""
 
     serial: str
     sku: str
@@ -155,6 +156,8 @@ class Device:
             )
             return
         attempted = fact.to_state or self.state
+        if fact.failure is not None and fact.to_state is None and self.state in IN_SERVICE:
+            attempted = DeviceState.FAULTY
         reason = refusal(self.state, attempted)
         if reason is not None:
             self._refuse(fact, attempted, reason, _refusal_message(self, attempted, reason))
@@ -162,11 +165,12 @@ class Device:
         if fact.failure is not None and (fact.to_state is not None or self.state in IN_SERVICE):
             self.events.append(self._failure(fact, fact.failure))
         before = self.state
+        moved = replace(fact, to_state=attempted)
         self._leave(fact.at, attempted)
         self.as_of = fact.at
-        self._arrive(fact)
+        self._arrive(moved)
         if attempted is not before:
-            self.events.append(_changed(before, fact))
+            self.events.append(_changed(before, moved))
 
     def operating_hours_at(self, now: datetime) -> Decimal:
         """Total operating time up to ``now``, the current installation included."""
@@ -188,7 +192,7 @@ class Device:
             self.location = fact.location
             self.location_kind = fact.location_kind
             self.region = fact.region
-        self.job_id = fact.job_id
+            self.job_id = fact.job_id
 
     def _failure(self, fact: Fact, failure: Failure) -> FailureNoted:
         return FailureNoted(

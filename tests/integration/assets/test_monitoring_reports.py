@@ -1,0 +1,103 @@
+"""What network monitoring reports of a device: a failure of an installed device makes it
+faulty and records a failure, degraded and recovered set its health, and every report is a
+sighting, also for serials the records do not have."""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from assets_refs import device, device_in, eventually, life, outbox_events, publish, ref, sites
+
+from stockwire.assets.tables import sightings
+from stockwire.contracts import network
+
+
+def report(kind: type[network.DeviceEvent], serial: str, **extra) -> network.DeviceEvent:
+    return kind(
+        serial=serial,
+        severity=extra.pop("severity", network.Severity.CRITICAL),
+        source=network.MonitoringSource.ALERTMANAGER,
+        **extra,
+    )
+
+
+async def installed(producer, reader) -> tuple[str, str, object]:
+    s = await sites(producer)
+    serial, sku = ref("SN"), ref("ONT")
+    for step in life(serial, sku, s, datetime.now(UTC) - timedelta(days=3)):
+        await publish(producer, step)
+    await device_in(reader, serial, "installed")
+    return serial, sku, s
+
+
+async def test_a_failure_of_an_installed_device_makes_it_faulty_and_is_recorded_once(
+    producer, reader, assets_runtime
+):
+    serial, _, s = await installed(producer, reader)
+    down = report(network.DeviceFailed, serial, site=s.customer, detail="ONT LOS")
+    await publish(producer, down, producer_name="alertmanager")
+    await publish(producer, down, producer_name="alertmanager")
+
+    found = await device_in(reader, serial, "faulty")
+
+    assert found is not None
+    published = await outbox_events(assets_runtime.engine, serial)
+    failures = [e for e in published if e["event_type"] == "assets.failure.recorded"]
+    assert [(f["payload"]["source"], f["payload"]["symptom"]) for f in failures] == [
+        ("monitoring", "ONT LOS")
+    ]
+    assert found["device"]["location"] == s.customer
+
+
+async def test_degraded_then_recovered_sets_and_clears_the_health(producer, reader):
+    serial, _, _ = await installed(producer, reader)
+    await publish(
+        producer,
+        report(network.DeviceDegraded, serial, severity=network.Severity.WARNING),
+        producer_name="alertmanager",
+    )
+    degraded = await eventually(
+        lambda: device(reader, serial),
+        lambda found: found is not None and found["device"]["health"] == "degraded",
+    )
+    assert degraded is not None and degraded["device"]["health"] == "degraded"
+
+    await publish(
+        producer,
+        report(network.DeviceRecovered, serial, severity=network.Severity.INFO),
+        producer_name="alertmanager",
+    )
+
+    recovered = await eventually(
+        lambda: device(reader, serial),
+        lambda found: found is not None and found["device"]["health"] == "ok",
+    )
+    assert recovered is not None
+    assert recovered["device"]["state"] == "installed"
+
+
+async def test_a_sighting_of_a_serial_nobody_recorded_is_kept_for_reconciliation(
+    producer, assets_runtime
+):
+    serial = ref("SN")
+    await publish(
+        producer,
+        report(
+            network.DeviceSeen,
+            serial,
+            severity=network.Severity.INFO,
+            site="POP-X",
+            mac="AA-BB-CC-00-11-22",
+        ),
+        producer_name="librenms",
+    )
+
+    async def seen():
+        async with assets_runtime.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    sa.select(sightings.c.site, sightings.c.mac).where(sightings.c.serial == serial)
+                )
+            ).all()
+
+    rows = await eventually(seen, bool)
+    assert [tuple(row) for row in rows] == [("POP-X", "aa:bb:cc:00:11:22")]
