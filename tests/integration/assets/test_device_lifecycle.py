@@ -11,6 +11,7 @@ from assets_refs import (
     eventually,
     item,
     life,
+    location,
     movement,
     outbox_events,
     publish,
@@ -19,7 +20,7 @@ from assets_refs import (
     sites,
 )
 
-from stockwire.contracts.vocabulary import MovementKind, ReturnCondition
+from stockwire.contracts.vocabulary import LocationKind, MovementKind, ReturnCondition
 
 
 async def test_a_device_follows_its_movements_from_receipt_to_installation(
@@ -158,3 +159,24 @@ async def test_search_by_a_malformed_mac_is_a_422_naming_the_field(reader):
     answer = await reader.get("/api/v1/devices", params={"mac": "not-a-mac"})
     assert answer.status_code == 422
     assert "mac" in answer.text
+
+
+async def test_a_device_at_a_location_the_catalog_copy_learns_of_later_gets_its_region(
+    producer, reader
+):
+    serial, sku, warehouse, region = ref("SN"), ref("ONT"), ref("WH"), ref("REG")
+    await publish(producer, movement(MovementKind.RECEIPT, serial, sku, warehouse))
+    before = await device_in(reader, serial, "in_stock")
+    assert before is not None
+    assert before["device"]["region"] is None
+
+    await publish(
+        producer, location(warehouse, LocationKind.WAREHOUSE, region), producer_name="catalog"
+    )
+
+    after = await eventually(
+        lambda: device(reader, serial),
+        lambda found: found is not None and found["device"]["region"] == region,
+    )
+    assert after is not None
+    assert (after["device"]["region"], after["device"]["location_kind"]) == (region, "warehouse")

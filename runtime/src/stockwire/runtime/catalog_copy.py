@@ -19,7 +19,7 @@ migrations create them with :mod:`stockwire.runtime.migration_steps`), builds a
 :class:`CatalogCopy` on them and calls :func:`register_catalog_copy` in its bootstrap.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -156,11 +156,19 @@ def newest(copies: Iterable[C], key: Callable[[C], str]) -> list[C]:
     return [kept[name] for name in sorted(kept)]
 
 
+LocationsChanged = Callable[[AsyncSession, list[str]], Awaitable[None]]
+"""What a service does, in the copy's transaction, when locations may have changed (their
+codes): e.g. keep what it stored of a location (its region) in step with the catalog."""
+
+
 class CatalogCopy:
     """Writes the copy; a service's own queries read its tables directly."""
 
-    def __init__(self, tables: CatalogCopyTables) -> None:
+    def __init__(
+        self, tables: CatalogCopyTables, *, locations_changed: LocationsChanged | None = None
+    ) -> None:
         self.tables = tables
+        self._locations_changed = locations_changed
         item_columns = [
             "sku",
             "name",
@@ -188,6 +196,8 @@ class CatalogCopy:
         kept = newest(copies, lambda copy: copy.code)
         if kept:
             await session.execute(self._locations, _columns(kept))
+            if self._locations_changed is not None:
+                await self._locations_changed(session, [copy.code for copy in kept])
 
 
 def _upsert_newer(table: sa.Table, key: str, columns: list[str]) -> sa.TextClause:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stockwire.assets import handlers
 from stockwire.assets.domain.movements import Moved
 from stockwire.assets.domain.reports import Report, ReportKind
+from stockwire.assets.repository import follow_locations
 from stockwire.assets.settings import AssetsSettings
 from stockwire.assets.tables import CATALOG_COPY
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
@@ -116,4 +117,10 @@ def register_consumers(runtime: ServiceRuntime, settings: AssetsSettings) -> lis
         handle=_reports_handle(runtime, settings.public_url()),
         max_batch=settings.assets_batch_size,
     )
-    return [movements, reports, *register_catalog_copy(runtime, CatalogCopy(CATALOG_COPY))]
+    return [
+        movements,
+        reports,
+        *register_catalog_copy(
+            runtime, CatalogCopy(CATALOG_COPY, locations_changed=follow_locations)
+        ),
+    ]

@@ -257,6 +257,25 @@ class AssetsRepository:
             )
 
 
+async def follow_locations(session: AsyncSession, codes: list[str]) -> None:
+    """Keep each device's location kind and region those of its location in the catalog
+    copy: a location the copy learns of after a device moved there (assets deployed after
+    stock, replaying both topics), or one the catalog moved to another region."""
+    copy = CATALOG_COPY.locations
+    await session.execute(
+        sa.update(devices)
+        .where(
+            devices.c.location == copy.c.code,
+            copy.c.code.in_(codes),
+            sa.or_(
+                devices.c.region.is_distinct_from(copy.c.region),
+                devices.c.location_kind.is_distinct_from(copy.c.kind),
+            ),
+        )
+        .values(region=copy.c.region, location_kind=copy.c.kind, updated_at=sa.func.now())
+    )
+
+
 def vars_of(alert: ActiveAlert) -> dict[str, Any]:
     return {name: getattr(alert, name) for name in ActiveAlert.__slots__}
 
