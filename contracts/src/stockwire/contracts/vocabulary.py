@@ -182,6 +182,8 @@ class AssetAlertKind(StrEnum):
     would be a breaking change. This list is the documentation and the producer's own
     vocabulary; readers must accept kinds they do not know."""
 
+    DEVICE_FAILED = "device_failed"
+    """Monitoring reported an installed device failed: a truck roll or a swap is due."""
     WARRANTY_EXPIRING = "warranty_expiring"
     END_OF_SALE_APPROACHING = "end_of_sale_approaching"
     END_OF_LIFE_APPROACHING = "end_of_life_approaching"
