@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from stockwire.devstack.ports import free_port
+from stockwire.devstack.services import SERVICES
 
 pytestmark = pytest.mark.slow
 
@@ -106,11 +107,11 @@ def _running(process: psutil.Process) -> bool:
 
 @pytest.fixture
 def up_env(settings) -> dict[str, str]:
-    """The test environment, minus the broker: make up must start its own Tansu."""
+    """The test environment, minus the broker (make up must start its own Tansu), with a
+    free port for every service."""
     env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
-    env["STOCKWIRE_CATALOG_PORT"] = str(free_port())
-    env["STOCKWIRE_STOCK_PORT"] = str(free_port())
-    env["STOCKWIRE_NOTIFIER_PORT"] = str(free_port())
+    for service in SERVICES:
+        env[f"STOCKWIRE_{service.name.upper()}_PORT"] = str(free_port())
     return env
 
 
@@ -152,6 +153,12 @@ def test_make_up_serves_the_dev_token_and_the_dev_webhook_secret_and_stops_on_ct
     children = supervisor.children(recursive=True)
     assert any("tansu" in " ".join(child.cmdline()) for child in children), output.text()
 
+    # Then every service it runs is ready on the port it was given
+    for service in SERVICES:
+        port = up_env[f"STOCKWIRE_{service.name.upper()}_PORT"]
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", trust_env=False, timeout=10)
+        assert ready.status_code == 200, f"{service.name}: {ready.text}"
+
     # When the catalog API is called with and without the dev token
     with httpx.Client(base_url=catalog, trust_env=False, timeout=10) as http:
         with_token = http.get("/api/v1/items", headers={"Authorization": f"Bearer {token}"})
@@ -169,6 +176,12 @@ def test_make_up_serves_the_dev_token_and_the_dev_webhook_secret_and_stops_on_ct
     assert channels.status_code == 200, channels.text
     assert forged_link.status_code == 422, forged_link.text
     assert "not a link this notifier signed" in forged_link.text
+
+    # And assets lets the dev token read its devices
+    assets = f"http://127.0.0.1:{up_env['STOCKWIRE_ASSETS_PORT']}"
+    with httpx.Client(base_url=assets, trust_env=False, timeout=10) as http:
+        devices = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {token}"})
+    assert devices.status_code == 200, devices.text
 
     # When an FSM event is posted to the stock webhook, signed with the secret make up
     # printed and wrote for its owner alone

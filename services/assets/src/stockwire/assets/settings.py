@@ -1,6 +1,6 @@
 """Assets' own settings, on top of the shared ones (same STOCKWIRE_ prefix)."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from stockwire.runtime.settings import Settings
 
@@ -17,6 +17,12 @@ class AssetsSettings(Settings):
         ge=1,
         le=10_000,
         description="Most events one consumer transaction applies.",
+    )
+    assets_monitoring_webhook_secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Shared secret the monitoring systems' webhook calls are checked with; "
+        "unset turns the monitoring webhooks off.",
     )
 
     def public_url(self) -> str:
