@@ -44,6 +44,8 @@ async def assets_settings(settings: Settings) -> AssetsSettings:
         "consumer_retry_initial_s": 0.05,
         "consumer_retry_max_s": 1.0,
         "assets_public_url": PUBLIC_URL,
+        # The session's reliability job runs once at start; tests compute when they need.
+        "assets_reliability_interval_s": 86_400,
     }
     return AssetsSettings(**(settings.model_dump() | overrides))
 

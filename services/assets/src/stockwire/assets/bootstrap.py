@@ -1,12 +1,18 @@
 """Wires assets once: runtime (database, broker, outbox relay), consumers (and the
-catalog copy's), units of work, the kept Idempotency-Key answers and the HTTP app."""
+catalog copy's), units of work, the reliability job, the kept Idempotency-Key answers and
+the HTTP app."""
+
+from functools import partial
 
 from fastapi import FastAPI
 
 from stockwire.assets.api_queries import queries_router
+from stockwire.assets.api_reliability import reliability_router
 from stockwire.assets.consumers import register_consumers
+from stockwire.assets.reliability import ReliabilityPolicy, compute_periodically
 from stockwire.assets.settings import AssetsSettings
 from stockwire.assets.tables import MESSAGING
+from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.topics import (
     ASSETS_ALERTS,
     ASSETS_LIFECYCLE,
@@ -23,10 +29,20 @@ def bootstrap(
     settings: AssetsSettings, *, consumers: bool = True
 ) -> tuple[FastAPI, ServiceRuntime]:
     """The assets HTTP app and the runtime its lifespan starts and stops
-    (``consumers=False``: an HTTP-only instance)."""
+    (``consumers=False``: an HTTP-only instance, without the consumers and the
+    reliability job)."""
     runtime = build_runtime(SERVICE, settings, MESSAGING)
+    policy = ReliabilityPolicy.of(settings)
+
+    def new_uow() -> AssetsUnitOfWork:
+        return AssetsUnitOfWork(runtime.sessions, runtime.outbox, public_url=settings.public_url())
+
     if consumers:
         register_consumers(runtime, settings)
+        runtime.run_in_background(
+            "reliability",
+            partial(compute_periodically, new_uow, policy, settings.assets_reliability_interval_s),
+        )
     app = create_app(
         runtime,
         title="Stockwire assets",
@@ -34,6 +50,6 @@ def bootstrap(
         f"from {STOCK_MOVEMENTS.name}; maintenance, failures, warranty and RMAs; "
         "reliability per model and how far the records agree with the network. Published "
         f"on {ASSETS_LIFECYCLE.name}, {ASSETS_RELIABILITY.name} and {ASSETS_ALERTS.name}.",
-        routers=[queries_router(runtime.engine)],
+        routers=[queries_router(runtime.engine), reliability_router(runtime.engine, policy)],
     )
     return app, runtime

@@ -23,7 +23,12 @@ from stockwire.assets.tables import (
     parked_facts,
     sightings,
 )
-from stockwire.contracts.vocabulary import DeviceState, FailureSource, LocationKind
+from stockwire.contracts.vocabulary import (
+    AssetAlertKind,
+    DeviceState,
+    FailureSource,
+    LocationKind,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +244,14 @@ class AssetsRepository:
             return {}
         rows = await self.session.execute(
             sa.select(active_alerts).where(active_alerts.c.dedup_key.in_(wanted))
+        )
+        return {row.dedup_key: ActiveAlert(**row._mapping) for row in rows}
+
+    async def active_alerts_of(self, kinds: Iterable[AssetAlertKind]) -> dict[str, ActiveAlert]:
+        """The active alerts of ``kinds``, by dedup_key (what a sweep may resolve)."""
+        wanted = sorted({kind.value for kind in kinds})
+        rows = await self.session.execute(
+            sa.select(active_alerts).where(active_alerts.c.kind.in_(wanted))
         )
         return {row.dedup_key: ActiveAlert(**row._mapping) for row in rows}
 
