@@ -48,6 +48,42 @@ async def test_a_failure_of_an_installed_device_makes_it_faulty_and_is_recorded_
     assert found["device"]["location"] == s.customer
 
 
+async def test_a_device_reported_down_is_alerted_with_its_models_failure_rate_until_it_recovers(
+    producer, reader, assets_runtime
+):
+    serial, sku, s = await installed(producer, reader)
+    await publish(
+        producer,
+        report(network.DeviceFailed, serial, site=s.customer, detail="ONT LOS"),
+        producer_name="alertmanager",
+    )
+    key = f"device_failed:{serial}"
+    [raised] = await eventually(lambda: outbox_events(assets_runtime.engine, key), bool)
+
+    alert = raised["payload"]
+    assert raised["event_type"] == "assets.alert.raised"
+    assert (alert["kind"], alert["serial"], alert["sku"], alert["location"]) == (
+        "device_failed",
+        serial,
+        sku,
+        s.customer,
+    )
+    assert alert["labels"]["location_kind"] == "customer_site"
+    assert alert["figures"]["model_failures"] == "1"
+    assert float(alert["figures"]["failures_per_device_year"]) > 0
+    assert "times per device-year" in alert["summary"]
+
+    await publish(
+        producer,
+        report(network.DeviceRecovered, serial, severity=network.Severity.INFO),
+        producer_name="alertmanager",
+    )
+    events = await eventually(
+        lambda: outbox_events(assets_runtime.engine, key), lambda found: len(found) == 2
+    )
+    assert [e["event_type"] for e in events] == ["assets.alert.raised", "assets.alert.resolved"]
+
+
 async def test_degraded_then_recovered_sets_and_clears_the_health(producer, reader):
     serial, _, _ = await installed(producer, reader)
     await publish(

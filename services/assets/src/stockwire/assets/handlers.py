@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from stockwire.assets import device_failures
 from stockwire.assets.domain.alerts import Alert, Resolution, dedup_key
 from stockwire.assets.domain.devices import (
     Device,
@@ -70,10 +71,11 @@ async def apply_reports(reports: Sequence[Report], uow: AssetsUnitOfWork) -> Non
     async with uow:
         skus = await uow.assets.skus_of(r.serial for r in reports)
         known = [r for r in reports if r.serial in skus]
-        await _apply(
+        emitted = await _apply(
             [failure_fact(r, skus[r.serial]) for r in known if r.kind is ReportKind.FAILED],
             uow,
         )
+        await device_failures.tell(emitted, known, uow)
         health = {r.serial: h.value for r in known if (h := health_after(r)) is not None}
         await uow.assets.set_health(health)
         await uow.assets.learn_macs({r.serial: normal_mac(r.mac) for r in known if r.mac})
@@ -111,7 +113,7 @@ async def apply_reports(reports: Sequence[Report], uow: AssetsUnitOfWork) -> Non
         await uow.commit()
 
 
-async def _apply(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> None:
+async def _apply(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> list[DeviceEvent]:
     """Apply facts to their devices (loaded and locked), park those that come before
     their serial's first fact, and record what happened."""
     devices = await uow.assets.devices_for_update(f.serial for f in facts)
@@ -136,6 +138,8 @@ async def _apply(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> None:
     await uow.assets.save_devices([d for d in devices.values() if d.events])
     await uow.record_device_events(emitted)
     await _alert_on_refusals(emitted, uow)
+    await device_failures.resolve_when_repaired(emitted, uow)
+    return emitted
 
 
 def _parked_row(fact: Fact) -> HistoryRow:
