@@ -3,6 +3,7 @@ catalog copy's), units of work, the kept Idempotency-Key answers and the HTTP ap
 
 from fastapi import FastAPI
 
+from stockwire.assets.api_monitoring import BODY_LIMITS, monitoring_router
 from stockwire.assets.api_queries import queries_router
 from stockwire.assets.consumers import register_consumers
 from stockwire.assets.settings import AssetsSettings
@@ -34,6 +35,7 @@ def bootstrap(
         f"from {STOCK_MOVEMENTS.name}; maintenance, failures, warranty and RMAs; "
         "reliability per model and how far the records agree with the network. Published "
         f"on {ASSETS_LIFECYCLE.name}, {ASSETS_RELIABILITY.name} and {ASSETS_ALERTS.name}.",
-        routers=[queries_router(runtime.engine)],
+        routers=[queries_router(runtime.engine), monitoring_router(runtime, settings)],
+        body_limits=BODY_LIMITS,
     )
     return app, runtime

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stockwire.assets.domain.mac import normal_mac
 from stockwire.assets.tables import CATALOG_COPY, device_history, devices
 from stockwire.runtime.http.pages import Page, after_key, page_of
 
@@ -121,8 +122,3 @@ async def timeline(
         after_key(statement, [device_history.c.at, device_history.c.id], after, limit)
     )
     return page_of([HistoryEntry(**row._mapping) for row in rows], limit)
-
-
-def normal_mac(mac: str) -> str:
-    """A MAC address as assets keeps it: lower case, colon-separated."""
-    return mac.strip().lower().replace("-", ":")
