@@ -53,6 +53,9 @@ async def running(
             [{"name": "fuzzer", "sha256": digest, "scopes": ["admin"]}]
         ),
         "STOCKWIRE_FSM_WEBHOOK_SECRET": secrets.token_hex(16),
+        # The fuzzer's token is also the monitoring webhooks' bearer secret, so its calls
+        # reach the intake itself rather than stopping at a 401.
+        "STOCKWIRE_ASSETS_MONITORING_WEBHOOK_SECRET": token,
         "PYTHONUNBUFFERED": "1",
     }
     await migrate(service, tmp_path / "migrate.log", env)

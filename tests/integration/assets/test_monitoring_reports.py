@@ -88,7 +88,12 @@ async def test_degraded_then_recovered_sets_and_clears_the_health(producer, read
     serial, _, _ = await installed(producer, reader)
     await publish(
         producer,
-        report(network.DeviceDegraded, serial, severity=network.Severity.WARNING),
+        report(
+            network.DeviceDegraded,
+            serial,
+            severity=network.Severity.WARNING,
+            firmware_version="3FE49568IJHK15",
+        ),
         producer_name="alertmanager",
     )
     degraded = await eventually(
@@ -96,6 +101,7 @@ async def test_degraded_then_recovered_sets_and_clears_the_health(producer, read
         lambda found: found is not None and found["device"]["health"] == "degraded",
     )
     assert degraded is not None and degraded["device"]["health"] == "degraded"
+    assert degraded["device"]["firmware_version"] == "3FE49568IJHK15"
 
     await publish(
         producer,

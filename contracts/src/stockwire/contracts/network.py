@@ -1,25 +1,19 @@
 """Inbound device events from network-monitoring systems, keyed by serial."""
 
-from enum import StrEnum
-
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from stockwire.contracts.base import Event, LocationCode, Serial
+from stockwire.contracts.vocabulary import MonitoringSource, Severity
 
-
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    MINOR = "minor"
-    MAJOR = "major"
-    CRITICAL = "critical"
-
-
-class MonitoringSource(StrEnum):
-    ALERTMANAGER = "alertmanager"
-    ZABBIX = "zabbix"
-    LIBRENMS = "librenms"
-    OTHER = "other"
+__all__ = [
+    "DeviceDegraded",
+    "DeviceEvent",
+    "DeviceFailed",
+    "DeviceRecovered",
+    "DeviceSeen",
+    "MonitoringSource",
+    "Severity",
+]
 
 
 class DeviceEvent(Event):
@@ -31,6 +25,19 @@ class DeviceEvent(Event):
     severity: Severity
     source: MonitoringSource = MonitoringSource.OTHER
     detail: str | None = Field(default=None, max_length=2000)
+    firmware_version: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The firmware (software) version the monitoring system reports the "
+        "device running, as it reports it; None when it reports none.",
+    )
+    observed_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the monitoring system saw it (Alertmanager's startsAt, or endsAt "
+        "for a resolution; Zabbix's event or recovery time; LibreNMS's alert time); None: "
+        "the envelope's occurred_at is the best time known.",
+    )
 
 
 class DeviceFailed(DeviceEvent):

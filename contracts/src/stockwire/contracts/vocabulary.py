@@ -104,6 +104,25 @@ class AlertKind(StrEnum):
     NEGATIVE_STOCK_ALLOWED = "negative_stock_allowed"
 
 
+class Severity(StrEnum):
+    """How bad a network device event is (``monitoring.device-events.v1``)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+class MonitoringSource(StrEnum):
+    """The network-monitoring system a device event came from."""
+
+    ALERTMANAGER = "alertmanager"
+    ZABBIX = "zabbix"
+    LIBRENMS = "librenms"
+    OTHER = "other"
+
+
 class AlertSeverity(StrEnum):
     INFO = "info"
     WARNING = "warning"

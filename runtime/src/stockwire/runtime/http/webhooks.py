@@ -1,5 +1,6 @@
-"""Signed-webhook intake: events other systems POST, proved by an HMAC of the raw body
-and written to a topic through the outbox, once.
+"""Webhook intake: events other systems POST, proved by an HMAC of the raw body (or, for
+senders that cannot sign, a shared secret as a bearer token) and written to a topic
+through the outbox, once.
 
 A sender holds a shared secret and sends ``X-Stockwire-Signature: sha256=<hex>``, the
 HMAC-SHA256 of the raw body. A sender that also sends ``X-Stockwire-Timestamp: <Unix
@@ -9,10 +10,17 @@ bounds how long a captured request can be replayed;
 ``STOCKWIRE_WEBHOOK_REQUIRE_TIMESTAMP=true`` refuses calls without one. Digests are
 compared in constant time.
 
+Senders that cannot sign a body (Prometheus Alertmanager, LibreNMS) send the shared
+secret itself, ``Authorization: Bearer <secret>`` (:func:`verify_bearer_secret`), also
+compared in constant time; :func:`verify_caller` takes either, the signature when one is
+sent. Only over TLS: a bearer secret, unlike a signature, is replayable by whoever reads
+the request.
+
 A verified event keeps the sender's ``event_id`` on its way into the outbox
 (:func:`add_once`): a retried call is stored once and answered ``duplicate``, a different
 event under an id already used is a 409, and a retry after the outbox forgot the id is
-de-duplicated by the consumers' inboxes.
+de-duplicated by the consumers' inboxes. :func:`add_all_once` does the same for the
+several events of one call (an Alertmanager group), in one transaction, answering each.
 """
 
 import hashlib
@@ -20,16 +28,23 @@ import hmac
 import json
 import logging
 import re
+import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Header
-from pydantic import BaseModel, Field, ValidationError
+from fastapi import Depends, Header
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.contracts.base import Event
-from stockwire.contracts.envelope import Envelope, wrap
+from stockwire.contracts.envelope import Envelope
 from stockwire.contracts.topics import TopicSpec
 from stockwire.runtime.http.openapi import not_nullable
 from stockwire.runtime.http.problems import (
@@ -40,8 +55,9 @@ from stockwire.runtime.http.problems import (
     problems_of,
 )
 from stockwire.runtime.http.text import unstorable_at
-from stockwire.runtime.outbox import DuplicateEventId
+from stockwire.runtime.outbox import DuplicateEventId, Staged
 from stockwire.runtime.service import ServiceRuntime
+from stockwire.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +85,15 @@ Timestamp = Annotated[
         json_schema_extra=not_nullable,
     ),
 ]
+
+_webhook_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="WebhookSecret",
+    description="The webhook's shared secret itself, for senders that cannot sign the body "
+    "(not a Stockwire API token). A call signed with X-Stockwire-Signature needs none.",
+)
+BearerSecret = Annotated[HTTPAuthorizationCredentials | None, Depends(_webhook_bearer)]
+"""The ``Authorization: Bearer <secret>`` a webhook route takes (None: not sent)."""
 
 _SIGNATURE = re.compile(SIGNATURE_PATTERN)
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
@@ -117,6 +142,58 @@ def verify_signature(
         raise _unauthorized("the signature does not match the body")
 
 
+def verify_bearer_secret(secret: str, presented: str | None) -> None:
+    """A 401 unless ``presented`` (the bearer credentials sent) is ``secret``. Digests of
+    both are compared in constant time, so neither the secret's content nor its length
+    shows in the time an answer takes."""
+    if presented is None:
+        raise _unauthorized(
+            f"send Authorization: Bearer <the webhook secret>, or sign the body "
+            f"({SIGNATURE_HEADER})"
+        )
+    expected = hashlib.sha256(secret.encode()).digest()
+    if not hmac.compare_digest(expected, hashlib.sha256(presented.encode()).digest()):
+        raise _unauthorized("the bearer secret is not this webhook's")
+
+
+def configured_secret(secret: SecretStr | None, setting: str) -> str:
+    """The webhook's secret; a 503 while ``setting`` (its variable's name) is unset: a
+    webhook without a secret is off, not open."""
+    if secret is None:
+        raise ApiError(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "not_configured",
+            f"this webhook is off: {setting} is not set",
+        )
+    return secret.get_secret_value()
+
+
+def verify_caller(
+    secret: str,
+    body: bytes,
+    *,
+    bearer: HTTPAuthorizationCredentials | None,
+    signature: str | None,
+    timestamp: str | None,
+    settings: Settings,
+) -> None:
+    """A 401 unless the call is signed with ``secret`` (:func:`verify_signature`, when
+    ``X-Stockwire-Signature`` is sent) or carries it as its bearer token
+    (:func:`verify_bearer_secret`)."""
+    if signature is not None:
+        verify_signature(
+            secret,
+            body,
+            signature,
+            timestamp,
+            now=time.time(),
+            tolerance_s=settings.webhook_timestamp_tolerance_s,
+            require_timestamp=settings.webhook_require_timestamp,
+        )
+    else:
+        verify_bearer_secret(secret, bearer.credentials if bearer is not None else None)
+
+
 def _unauthorized(detail: str) -> ApiError:
     log.warning("webhook call refused: %s", detail)
     return ApiError(HTTPStatus.UNAUTHORIZED, "unauthorized", detail)
@@ -148,50 +225,155 @@ def parse_event(body: bytes, topic: TopicSpec) -> tuple[Envelope, Event]:
     return received, payload
 
 
+class Outcome(StrEnum):
+    """What became of one event a webhook call carried."""
+
+    ACCEPTED = "accepted"
+    """Written to the outbox now."""
+    DUPLICATE = "duplicate"
+    """Its id was already accepted for the same event: not written again."""
+    CONFLICT = "conflict"
+    """Its id was already accepted for a different event: not written."""
+
+
+class SameEvent(StrEnum):
+    """When an event whose id was already accepted is the same event (a duplicate)."""
+
+    ENVELOPE = "envelope"
+    """The whole envelope is the same: for senders that choose their own ids."""
+    TYPE_AND_KEY = "type_and_key"
+    """The same event type and key: for ids derived from the sender's own identity of an
+    occurrence, whose wording may change between repeats (an Alertmanager alert sent
+    again every repeat_interval with a fresh value in its description)."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One event received from another system, to be written under its own id."""
+
+    event_id: uuid.UUID
+    payload: Event
+    producer: str
+    occurred_at: datetime
+    correlation_id: uuid.UUID | None = None
+    causation_id: uuid.UUID | None = None
+
+
+ADD_ATTEMPTS = 3
+"""A concurrent call writing one of the same ids between our read and our write makes us
+read again; beyond this many times something else is wrong."""
+
+
+async def add_all_once(
+    runtime: ServiceRuntime,
+    topic: TopicSpec,
+    events: Sequence[Incoming],
+    *,
+    same: SameEvent = SameEvent.ENVELOPE,
+) -> list[Outcome]:
+    """Write to ``topic`` through the outbox, in one transaction, each event whose id is
+    not there yet (ids repeated within ``events`` count as there once the first is), and
+    answer each in order: accepted, duplicate or conflict (``same`` says which of the
+    last two a repeated id is). Each keeps its id, producer, correlation and time."""
+    staged = [
+        runtime.outbox.stage(
+            event.payload,
+            topic=topic,
+            event_id=event.event_id,
+            producer=event.producer,
+            correlation_id=event.correlation_id,
+            causation_id=event.causation_id,
+            occurred_at=event.occurred_at,
+        )
+        for event in events
+    ]
+    for attempt in range(1, ADD_ATTEMPTS + 1):
+        try:
+            async with runtime.sessions.begin() as session:
+                known = await _stored(session, {row.event_id for row in staged})
+                outcomes: list[Outcome] = []
+                new: list[Staged] = []
+                for row in staged:
+                    earlier = known.get(row.event_id)
+                    if earlier is None:
+                        known[row.event_id] = _Stored.of(row)
+                        new.append(row)
+                        outcomes.append(Outcome.ACCEPTED)
+                    elif earlier.same_as(row, same):
+                        outcomes.append(Outcome.DUPLICATE)
+                    else:
+                        outcomes.append(Outcome.CONFLICT)
+                await runtime.outbox.insert(session, new)
+            return outcomes
+        except DuplicateEventId:
+            # A concurrent call committed one of these ids after we read: read again.
+            if attempt == ADD_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class _Stored:
+    topic: str
+    key: str
+    event_type: str
+    envelope: Any
+    """The envelope, parsed."""
+
+    @classmethod
+    def of(cls, row: Staged) -> "_Stored":
+        return cls(row.topic, row.key, row.event_type, json.loads(row.envelope))
+
+    def same_as(self, row: Staged, same: SameEvent) -> bool:
+        if same is SameEvent.ENVELOPE:
+            return bool(self.envelope == json.loads(row.envelope))
+        return (self.topic, self.key, self.event_type) == (row.topic, row.key, row.event_type)
+
+
+async def _stored(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, _Stored]:
+    """The outbox's rows with these ids."""
+    rows = await session.execute(
+        sa.text(
+            "SELECT event_id, topic, key, event_type, envelope::text AS envelope FROM outbox "
+            "WHERE event_id = ANY(:ids)"
+        ),
+        {"ids": list(ids)},
+    )
+    return {
+        row.event_id: _Stored(row.topic, row.key, row.event_type, json.loads(row.envelope))
+        for row in rows
+    }
+
+
 async def add_once(
     runtime: ServiceRuntime, topic: TopicSpec, received: Envelope, payload: Event
 ) -> AcceptedOut:
     """Write the event to ``topic`` through the outbox as received (its id, producer,
     correlation and time kept); a repeat of its id is answered, not written again:
     ``duplicate`` if it is the same event, a 409 if the id names a different one."""
-    accepted = AcceptedOut(
-        event_id=received.event_id, event_type=received.event_type, duplicate=False
-    )
-    try:
-        async with runtime.sessions.begin() as session:
-            await runtime.outbox.add(
-                session,
-                payload,
-                topic=topic,
+    [outcome] = await add_all_once(
+        runtime,
+        topic,
+        [
+            Incoming(
                 event_id=received.event_id,
+                payload=payload,
                 producer=received.producer,
+                occurred_at=received.occurred_at,
                 correlation_id=received.correlation_id,
                 causation_id=received.causation_id,
-                occurred_at=received.occurred_at,
             )
-    except DuplicateEventId:
-        async with runtime.engine.connect() as conn:
-            stored = await conn.scalar(
-                sa.text("SELECT envelope::text FROM outbox WHERE event_id = :id"),
-                {"id": received.event_id},
-            )
-        if stored is None:
-            # The row was purged between the insert and this read: the sender retries.
-            raise
-        as_sent = wrap(
-            payload,
-            event_id=received.event_id,
-            producer=received.producer,
-            correlation_id=received.correlation_id,
-            causation_id=received.causation_id,
-            occurred_at=received.occurred_at,
+        ],
+    )
+    if outcome is Outcome.CONFLICT:
+        raise ApiError(
+            HTTPStatus.CONFLICT,
+            "conflict",
+            f"event_id {received.event_id} was already accepted for a different event",
+            [ProblemOut(field="event_id", reason="already used by a different event")],
         )
-        if json.loads(stored) != as_sent.model_dump(mode="json"):
-            raise ApiError(
-                HTTPStatus.CONFLICT,
-                "conflict",
-                f"event_id {received.event_id} was already accepted for a different event",
-                [ProblemOut(field="event_id", reason="already used by a different event")],
-            ) from None
-        return accepted.model_copy(update={"duplicate": True})
-    return accepted
+    return AcceptedOut(
+        event_id=received.event_id,
+        event_type=received.event_type,
+        duplicate=outcome is Outcome.DUPLICATE,
+    )

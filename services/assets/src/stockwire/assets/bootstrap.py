@@ -6,6 +6,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
+from stockwire.assets.api_monitoring import BODY_LIMITS, monitoring_router
 from stockwire.assets.api_queries import queries_router
 from stockwire.assets.api_reliability import reliability_router
 from stockwire.assets.consumers import register_consumers
@@ -50,6 +51,11 @@ def bootstrap(
         f"from {STOCK_MOVEMENTS.name}; maintenance, failures, warranty and RMAs; "
         "reliability per model and how far the records agree with the network. Published "
         f"on {ASSETS_LIFECYCLE.name}, {ASSETS_RELIABILITY.name} and {ASSETS_ALERTS.name}.",
-        routers=[queries_router(runtime.engine), reliability_router(runtime.engine, policy)],
+        routers=[
+            queries_router(runtime.engine),
+            reliability_router(runtime.engine, policy),
+            monitoring_router(runtime, settings),
+        ],
+        body_limits=BODY_LIMITS,
     )
     return app, runtime

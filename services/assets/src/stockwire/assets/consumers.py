@@ -11,8 +11,9 @@ redelivered event changes nothing) and the offset commit after the transaction.
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.assets import handlers
+from stockwire.assets.domain.monitoring import ReportKind
 from stockwire.assets.domain.movements import Moved
-from stockwire.assets.domain.reports import Report, ReportKind
+from stockwire.assets.domain.reports import Report
 from stockwire.assets.repository import follow_locations
 from stockwire.assets.settings import AssetsSettings
 from stockwire.assets.tables import CATALOG_COPY
@@ -67,11 +68,12 @@ def report(received: Received) -> Report | None:
         kind=kind,
         source=event.source.value,
         severity=event.severity.value,
-        at=received.envelope.occurred_at,
+        at=event.observed_at or received.envelope.occurred_at,
         source_event_id=received.envelope.event_id,
         site=event.site,
         mac=event.mac,
         detail=event.detail,
+        firmware_version=event.firmware_version,
     )
 
 

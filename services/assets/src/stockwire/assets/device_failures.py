@@ -8,8 +8,9 @@ from decimal import Decimal
 from stockwire.assets import fleet
 from stockwire.assets.domain.device_failures import back_up, failure_alert
 from stockwire.assets.domain.devices import DeviceEvent, FailureNoted, StateChanged
+from stockwire.assets.domain.monitoring import ReportKind
 from stockwire.assets.domain.reliability import reliability
-from stockwire.assets.domain.reports import Report, ReportKind
+from stockwire.assets.domain.reports import Report
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.vocabulary import DeviceState, FailureSource
 

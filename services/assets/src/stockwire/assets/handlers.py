@@ -12,14 +12,10 @@ from stockwire.assets.domain.devices import (
     TransitionRefused,
     replay_parked,
 )
+from stockwire.assets.domain.mac import normal_mac
+from stockwire.assets.domain.monitoring import ReportKind
 from stockwire.assets.domain.movements import Moved, Place, destination, movement_fact
-from stockwire.assets.domain.reports import (
-    Report,
-    ReportKind,
-    failure_fact,
-    health_after,
-    normal_mac,
-)
+from stockwire.assets.domain.reports import Report, failure_fact, health_after
 from stockwire.assets.domain.reports import summary as report_summary
 from stockwire.assets.repository import HistoryRow
 from stockwire.assets.unit_of_work import AssetsUnitOfWork, clip
@@ -79,6 +75,9 @@ async def apply_reports(reports: Sequence[Report], uow: AssetsUnitOfWork) -> Non
         health = {r.serial: h.value for r in known if (h := health_after(r)) is not None}
         await uow.assets.set_health(health)
         await uow.assets.learn_macs({r.serial: normal_mac(r.mac) for r in known if r.mac})
+        await uow.assets.learn_firmware(
+            [(r.serial, r.firmware_version, r.at) for r in known if r.firmware_version]
+        )
         latest = {r.serial: r for r in sorted(reports, key=lambda each: each.at)}
         await uow.assets.keep_sightings(
             [

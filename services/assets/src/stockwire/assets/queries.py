@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stockwire.assets.domain.reports import normal_mac
+from stockwire.assets.domain.mac import normal_mac
 from stockwire.assets.tables import CATALOG_COPY, device_history, devices
 from stockwire.runtime.http.pages import Page, after_key, page_of
 

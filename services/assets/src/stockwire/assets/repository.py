@@ -216,6 +216,25 @@ class AssetsRepository:
                 [{"b_serial": serial, "b_mac": mac} for serial, mac in macs.items()],
             )
 
+    async def learn_firmware(self, reported: Sequence[tuple[str, str, datetime]]) -> None:
+        """The firmware each (serial, version, at) says a device runs, unless a later
+        report (monitoring, or a firmware upgrade in its maintenance log) said otherwise."""
+        if reported:
+            await self.session.execute(
+                sa.update(devices)
+                .where(
+                    devices.c.serial == sa.bindparam("b_serial"),
+                    sa.or_(
+                        devices.c.firmware_at.is_(None),
+                        devices.c.firmware_at <= sa.bindparam("b_at"),
+                    ),
+                )
+                .values(
+                    firmware_version=sa.bindparam("b_version"), firmware_at=sa.bindparam("b_at")
+                ),
+                [{"b_serial": s, "b_version": v, "b_at": at} for s, v, at in reported],
+            )
+
     async def keep_sightings(self, rows: Sequence[dict[str, Any]]) -> None:
         """The latest sighting of each serial; an older one than kept changes nothing."""
         if not rows:

@@ -4,7 +4,13 @@ from decimal import Decimal
 
 from pydantic import Field, SecretStr
 
+from stockwire.assets.domain.monitoring import DEFAULT_KIND_BY_SEVERITY, LabelMapping, ReportKind
+from stockwire.contracts.vocabulary import Severity
 from stockwire.runtime.settings import Settings
+
+_DEFAULT_LABELS = LabelMapping()
+
+Labels = list[str]
 
 
 class AssetsSettings(Settings):
@@ -23,9 +29,40 @@ class AssetsSettings(Settings):
     assets_monitoring_webhook_secret: SecretStr | None = Field(
         default=None,
         min_length=16,
-        description="Shared secret the monitoring systems' webhook calls are checked with; "
-        "unset turns the monitoring webhooks off.",
+        description="Shared secret of the monitoring webhooks (Alertmanager, Zabbix, "
+        "LibreNMS): sent as Authorization: Bearer <secret>, or as the key of an "
+        "X-Stockwire-Signature; unset turns them off (they answer 503).",
     )
+    assets_monitoring_serial_labels: Labels = Field(
+        default_factory=lambda: list(_DEFAULT_LABELS.serial),
+        min_length=1,
+        description="JSON list: the labels (tags, LibreNMS device fields) that may hold a "
+        "device's serial, tried in order, in any case.",
+    )
+    assets_monitoring_mac_labels: Labels = Field(
+        default_factory=lambda: list(_DEFAULT_LABELS.mac),
+        description="JSON list: the labels that may hold a device's MAC address.",
+    )
+    assets_monitoring_site_labels: Labels = Field(
+        default_factory=lambda: list(_DEFAULT_LABELS.site),
+        description="JSON list: the labels that may hold the location code of the site "
+        "where monitoring sees the device.",
+    )
+    assets_monitoring_firmware_labels: Labels = Field(
+        default_factory=lambda: list(_DEFAULT_LABELS.firmware),
+        description="JSON list: the labels that may hold the firmware version the device runs.",
+    )
+    assets_monitoring_kind_by_alert: dict[str, ReportKind] = Field(
+        default_factory=dict,
+        description="JSON object: alert name -> failed, degraded, recovered or seen, "
+        "whatever the alert's severity.",
+    )
+    assets_monitoring_kind_by_severity: dict[Severity, ReportKind] = Field(
+        default_factory=lambda: dict(DEFAULT_KIND_BY_SEVERITY),
+        description="JSON object: severity -> the kind of an alert no name maps; "
+        "severities left out keep their default.",
+    )
+
     assets_reliability_interval_s: float = Field(
         default=300.0,
         ge=1,
@@ -72,3 +109,17 @@ class AssetsSettings(Settings):
 
     def public_url(self) -> str:
         return self.assets_public_url or f"http://{self.http_host}:{self.assets_port}"
+
+    def monitoring_mapping(self) -> LabelMapping:
+        """Where monitoring alerts hold a device's identity, and which kind each is."""
+        return LabelMapping(
+            serial=tuple(self.assets_monitoring_serial_labels),
+            mac=tuple(self.assets_monitoring_mac_labels),
+            site=tuple(self.assets_monitoring_site_labels),
+            firmware=tuple(self.assets_monitoring_firmware_labels),
+            kind_by_alert=dict(self.assets_monitoring_kind_by_alert),
+            kind_by_severity={
+                **DEFAULT_KIND_BY_SEVERITY,
+                **self.assets_monitoring_kind_by_severity,
+            },
+        )

@@ -16,12 +16,13 @@ from fastapi import APIRouter, Request
 
 from stockwire.contracts.envelope import Envelope
 from stockwire.contracts.topics import FSM_JOB_EVENTS
-from stockwire.runtime.http.problems import ApiError, error_responses
+from stockwire.runtime.http.problems import error_responses
 from stockwire.runtime.http.webhooks import (
     AcceptedOut,
     Signature,
     Timestamp,
     add_once,
+    configured_secret,
     parse_event,
     verify_signature,
 )
@@ -55,15 +56,10 @@ def fsm_webhook_router(runtime: ServiceRuntime, settings: StockSettings) -> APIR
         different event, 413 for a body over 256 KiB, 422 naming the field for anything
         that is not a valid FSM job event, 503 when no secret is configured. Nothing is
         written unless 202."""
-        if settings.fsm_webhook_secret is None:
-            raise ApiError(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                "not_configured",
-                "the FSM webhook is off: STOCKWIRE_FSM_WEBHOOK_SECRET is not set",
-            )
+        secret = configured_secret(settings.fsm_webhook_secret, "STOCKWIRE_FSM_WEBHOOK_SECRET")
         body = await request.body()
         verify_signature(
-            settings.fsm_webhook_secret.get_secret_value(),
+            secret,
             body,
             signature,
             timestamp,

@@ -13,14 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from stockwire.assets.domain.devices import Fact, Failure
+from stockwire.assets.domain.monitoring import ReportKind
 from stockwire.contracts.vocabulary import FailureSource
-
-
-class ReportKind(StrEnum):
-    FAILED = "failed"
-    DEGRADED = "degraded"
-    RECOVERED = "recovered"
-    SEEN = "seen"
 
 
 class Health(StrEnum):
@@ -40,11 +34,6 @@ class Report:
     mac: str | None = None
     detail: str | None = None
     firmware_version: str | None = None
-
-
-def normal_mac(mac: str) -> str:
-    """A MAC address as assets keeps it: lower case, colon-separated."""
-    return mac.strip().lower().replace("-", ":")
 
 
 def failure_fact(report: Report, sku: str) -> Fact:
