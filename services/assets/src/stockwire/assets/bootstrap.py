@@ -3,10 +3,13 @@ catalog copy's), units of work, the kept Idempotency-Key answers and the HTTP ap
 
 from fastapi import FastAPI
 
+from stockwire.assets.api_commands import commands_router
 from stockwire.assets.api_queries import queries_router
+from stockwire.assets.api_records import records_router
 from stockwire.assets.consumers import register_consumers
 from stockwire.assets.settings import AssetsSettings
-from stockwire.assets.tables import MESSAGING
+from stockwire.assets.tables import IDEMPOTENCY_KEYS, MESSAGING
+from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.topics import (
     ASSETS_ALERTS,
     ASSETS_LIFECYCLE,
@@ -14,6 +17,7 @@ from stockwire.contracts.topics import (
     STOCK_MOVEMENTS,
 )
 from stockwire.runtime.http.app import create_app
+from stockwire.runtime.http.idempotency import keep_answers
 from stockwire.runtime.service import ServiceRuntime, build_runtime
 
 SERVICE = "assets"
@@ -27,6 +31,12 @@ def bootstrap(
     runtime = build_runtime(SERVICE, settings, MESSAGING)
     if consumers:
         register_consumers(runtime, settings)
+    keys = keep_answers(runtime, IDEMPOTENCY_KEYS)
+    public_url = settings.public_url()
+
+    def new_uow() -> AssetsUnitOfWork:
+        return AssetsUnitOfWork(runtime.sessions, runtime.outbox, public_url=public_url)
+
     app = create_app(
         runtime,
         title="Stockwire assets",
@@ -34,6 +44,11 @@ def bootstrap(
         f"from {STOCK_MOVEMENTS.name}; maintenance, failures, warranty and RMAs; "
         "reliability per model and how far the records agree with the network. Published "
         f"on {ASSETS_LIFECYCLE.name}, {ASSETS_RELIABILITY.name} and {ASSETS_ALERTS.name}.",
-        routers=[queries_router(runtime.engine)],
+        # records_router first: queries_router's /devices/{serial} takes '/' in serials.
+        routers=[
+            commands_router(new_uow, keys),
+            records_router(runtime.engine),
+            queries_router(runtime.engine),
+        ],
     )
     return app, runtime

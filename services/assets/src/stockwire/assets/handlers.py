@@ -1,6 +1,7 @@
 """Use cases: each opens the unit of work, loads, asks the domain, saves, commits once."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from stockwire.assets.domain.alerts import Alert, Resolution, dedup_key
 from stockwire.assets.domain.devices import (
@@ -51,11 +52,11 @@ async def apply_movements(moves: Sequence[Moved], uow: AssetsUnitOfWork) -> None
             )
             if fact is not None:
                 facts.append(fact)
-        await _apply(facts, uow)
+        await apply_facts(facts, uow)
         await uow.commit()
 
 
-async def _apply(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> None:
+async def apply_facts(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> None:
     """Apply facts to their devices (loaded and locked), park those that come before
     their serial's first fact, and record what happened."""
     devices = await uow.assets.devices_for_update(f.serial for f in facts)
@@ -77,9 +78,40 @@ async def _apply(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> None:
         replay_parked(created, parked.pop(fact.serial, []))
         emitted.extend(created.events)
     await uow.assets.park([fact for waiting in parked.values() for fact in waiting])
-    await uow.assets.save_devices([d for d in devices.values() if d.events])
-    await uow.record_device_events(emitted)
-    await _alert_on_refusals(emitted, uow)
+    await record_changes(list(devices.values()), emitted, uow)
+
+
+async def record_changes(
+    devices: Sequence[Device], events: Sequence[DeviceEvent], uow: AssetsUnitOfWork
+) -> None:
+    """Save the devices that changed and record what they did (``events``): timeline
+    rows, failure records, outbox events, alerts on refusals. A device that just
+    appeared and that an RMA named as a replacement is linked to the unit it replaces.
+    Consumers and HTTP commands both end here."""
+    await uow.assets.save_devices([d for d in devices if d.events])
+    await _link_replacements(events, uow)
+    await uow.record_device_events(events)
+    await _alert_on_refusals(events, uow)
+
+
+async def _link_replacements(events: Sequence[DeviceEvent], uow: AssetsUnitOfWork) -> None:
+    appeared = [e for e in events if isinstance(e, StateChanged) and e.from_state is None]
+    for link in await uow.records.link_new_replacements(e.serial for e in appeared):
+        at = next(e.at for e in appeared if e.serial == link.serial)
+        uow.note(replacement_row(link.serial, link.replaces, link.vendor, link.rma_number, at))
+
+
+def replacement_row(
+    serial: str, replaces: str, vendor: str, rma_number: str, at: datetime
+) -> HistoryRow:
+    """The timeline row of a unit that replaces another under an RMA."""
+    return HistoryRow(
+        serial,
+        at,
+        "replacement",
+        clip(f"replaces {replaces} under RMA {rma_number} of {vendor}"),
+        {"replaces_serial": replaces, "vendor": vendor, "rma_number": rma_number},
+    )
 
 
 def _parked_row(fact: Fact) -> HistoryRow:
