@@ -202,3 +202,73 @@ async def outbox_events(engine: AsyncEngine, key: str) -> list[dict[str, Any]]:
             sa.text("SELECT envelope::text FROM outbox WHERE key = :key ORDER BY id"), {"key": key}
         )
         return [Envelope.model_validate_json(row[0]).model_dump(mode="json") for row in rows]
+
+
+@dataclass
+class Unit:
+    """A device brought to a state through published movements (and the records API)."""
+
+    serial: str
+    sku: str
+    sites: Sites
+
+
+async def in_stock(producer: AIOKafkaProducer, reader: httpx.AsyncClient) -> Unit:
+    """A device received at a warehouse an hour ago."""
+    s = await sites(producer)
+    unit = Unit(ref("SN"), ref("ONT"), s)
+    at = datetime.now(UTC) - timedelta(hours=1)
+    receipt = movement(
+        MovementKind.RECEIPT, unit.serial, unit.sku, s.warehouse, at=at, to_location=s.warehouse
+    )
+    await publish(producer, receipt)
+    assert await device_in(reader, unit.serial, "in_stock") is not None
+    return unit
+
+
+async def installed(producer: AIOKafkaProducer, reader: httpx.AsyncClient) -> Unit:
+    """A device received, issued and installed at a customer site over the last day."""
+    s = await sites(producer)
+    unit = Unit(ref("SN"), ref("ONT"), s)
+    for step in life(unit.serial, unit.sku, s, datetime.now(UTC) - timedelta(days=1)):
+        await publish(producer, step)
+    assert await device_in(reader, unit.serial, "installed") is not None
+    return unit
+
+
+async def retired(producer: AIOKafkaProducer, reader: httpx.AsyncClient) -> Unit:
+    """A device received, then written off by a stock adjustment (retired)."""
+    unit = await in_stock(producer, reader)
+    at = datetime.now(UTC) - timedelta(minutes=30)
+    loss = movement(
+        MovementKind.ADJUSTMENT,
+        unit.serial,
+        unit.sku,
+        unit.sites.warehouse,
+        at=at,
+        from_location=unit.sites.warehouse,
+    )
+    await publish(producer, loss)
+    assert await device_in(reader, unit.serial, "retired") is not None
+    return unit
+
+
+async def faulty(
+    producer: AIOKafkaProducer, reader: httpx.AsyncClient, writer: httpx.AsyncClient
+) -> Unit:
+    """An installed device an operator reported failed."""
+    unit = await installed(producer, reader)
+    reported = await writer.post(
+        f"/api/v1/devices/{unit.serial}/failures",
+        json={"symptom": "no light on the PON port", "failed_at": now_iso()},
+    )
+    assert reported.status_code == 201, reported.text
+    return unit
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def event_types(published: Sequence[dict[str, Any]]) -> list[str]:
+    return [e["event_type"] for e in published]

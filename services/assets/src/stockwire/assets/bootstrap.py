@@ -6,13 +6,15 @@ from functools import partial
 
 from fastapi import FastAPI
 
+from stockwire.assets.api_commands import commands_router
 from stockwire.assets.api_monitoring import BODY_LIMITS, monitoring_router
 from stockwire.assets.api_queries import queries_router
+from stockwire.assets.api_records import records_router
 from stockwire.assets.api_reliability import reliability_router
 from stockwire.assets.consumers import register_consumers
 from stockwire.assets.reliability import ReliabilityPolicy, compute_periodically
 from stockwire.assets.settings import AssetsSettings
-from stockwire.assets.tables import MESSAGING
+from stockwire.assets.tables import IDEMPOTENCY_KEYS, MESSAGING
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.topics import (
     ASSETS_ALERTS,
@@ -21,6 +23,7 @@ from stockwire.contracts.topics import (
     STOCK_MOVEMENTS,
 )
 from stockwire.runtime.http.app import create_app
+from stockwire.runtime.http.idempotency import keep_answers
 from stockwire.runtime.service import ServiceRuntime, build_runtime
 
 SERVICE = "assets"
@@ -34,9 +37,11 @@ def bootstrap(
     reliability job)."""
     runtime = build_runtime(SERVICE, settings, MESSAGING)
     policy = ReliabilityPolicy.of(settings)
+    keys = keep_answers(runtime, IDEMPOTENCY_KEYS)
+    public_url = settings.public_url()
 
     def new_uow() -> AssetsUnitOfWork:
-        return AssetsUnitOfWork(runtime.sessions, runtime.outbox, public_url=settings.public_url())
+        return AssetsUnitOfWork(runtime.sessions, runtime.outbox, public_url=public_url)
 
     if consumers:
         register_consumers(runtime, settings)
@@ -51,10 +56,13 @@ def bootstrap(
         f"from {STOCK_MOVEMENTS.name}; maintenance, failures, warranty and RMAs; "
         "reliability per model and how far the records agree with the network. Published "
         f"on {ASSETS_LIFECYCLE.name}, {ASSETS_RELIABILITY.name} and {ASSETS_ALERTS.name}.",
+        # queries_router last: its /devices/{serial:path} takes '/' in serials.
         routers=[
-            queries_router(runtime.engine),
+            commands_router(new_uow, keys),
+            records_router(runtime.engine),
             reliability_router(runtime.engine, policy),
             monitoring_router(runtime, settings),
+            queries_router(runtime.engine),
         ],
         body_limits=BODY_LIMITS,
     )

@@ -1,6 +1,7 @@
 """Use cases: each opens the unit of work, loads, asks the domain, saves, commits once."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from stockwire.assets import device_failures
 from stockwire.assets.domain.alerts import Alert, Resolution, dedup_key
@@ -56,7 +57,7 @@ async def apply_movements(moves: Sequence[Moved], uow: AssetsUnitOfWork) -> None
             )
             if fact is not None:
                 facts.append(fact)
-        await _apply(facts, uow)
+        await apply_facts(facts, uow)
         await uow.commit()
 
 
@@ -67,7 +68,7 @@ async def apply_reports(reports: Sequence[Report], uow: AssetsUnitOfWork) -> Non
     async with uow:
         skus = await uow.assets.skus_of(r.serial for r in reports)
         known = [r for r in reports if r.serial in skus]
-        emitted = await _apply(
+        emitted = await apply_facts(
             [failure_fact(r, skus[r.serial]) for r in known if r.kind is ReportKind.FAILED],
             uow,
         )
@@ -112,7 +113,7 @@ async def apply_reports(reports: Sequence[Report], uow: AssetsUnitOfWork) -> Non
         await uow.commit()
 
 
-async def _apply(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> list[DeviceEvent]:
+async def apply_facts(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> list[DeviceEvent]:
     """Apply facts to their devices (loaded and locked), park those that come before
     their serial's first fact, and record what happened."""
     devices = await uow.assets.devices_for_update(f.serial for f in facts)
@@ -134,11 +135,42 @@ async def _apply(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> list[DeviceEve
         replay_parked(created, parked.pop(fact.serial, []))
         emitted.extend(created.events)
     await uow.assets.park([fact for waiting in parked.values() for fact in waiting])
-    await uow.assets.save_devices([d for d in devices.values() if d.events])
-    await uow.record_device_events(emitted)
-    await _alert_on_refusals(emitted, uow)
-    await device_failures.resolve_when_repaired(emitted, uow)
+    await record_changes(list(devices.values()), emitted, uow)
     return emitted
+
+
+async def record_changes(
+    devices: Sequence[Device], events: Sequence[DeviceEvent], uow: AssetsUnitOfWork
+) -> None:
+    """Save the devices that changed and record what they did (``events``): timeline
+    rows, failure records, outbox events, alerts on refusals. A device that just
+    appeared and that an RMA named as a replacement is linked to the unit it replaces.
+    Consumers and HTTP commands both end here."""
+    await uow.assets.save_devices([d for d in devices if d.events])
+    await _link_replacements(events, uow)
+    await uow.record_device_events(events)
+    await _alert_on_refusals(events, uow)
+    await device_failures.resolve_when_repaired(events, uow)
+
+
+async def _link_replacements(events: Sequence[DeviceEvent], uow: AssetsUnitOfWork) -> None:
+    appeared = [e for e in events if isinstance(e, StateChanged) and e.from_state is None]
+    for link in await uow.records.link_new_replacements(e.serial for e in appeared):
+        at = next(e.at for e in appeared if e.serial == link.serial)
+        uow.note(replacement_row(link.serial, link.replaces, link.vendor, link.rma_number, at))
+
+
+def replacement_row(
+    serial: str, replaces: str, vendor: str, rma_number: str, at: datetime
+) -> HistoryRow:
+    """The timeline row of a unit that replaces another under an RMA."""
+    return HistoryRow(
+        serial,
+        at,
+        "replacement",
+        clip(f"replaces {replaces} under RMA {rma_number} of {vendor}"),
+        {"replaces_serial": replaces, "vendor": vendor, "rma_number": rma_number},
+    )
 
 
 def _parked_row(fact: Fact) -> HistoryRow:

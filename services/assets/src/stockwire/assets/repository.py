@@ -224,10 +224,7 @@ class AssetsRepository:
                 sa.update(devices)
                 .where(
                     devices.c.serial == sa.bindparam("b_serial"),
-                    sa.or_(
-                        devices.c.firmware_at.is_(None),
-                        devices.c.firmware_at <= sa.bindparam("b_at"),
-                    ),
+                    firmware_known_before(sa.bindparam("b_at")),
                 )
                 .values(
                     firmware_version=sa.bindparam("b_version"), firmware_at=sa.bindparam("b_at")
@@ -306,6 +303,12 @@ async def follow_locations(session: AsyncSession, codes: list[str]) -> None:
         )
         .values(region=copy.c.region, location_kind=copy.c.kind, updated_at=sa.func.now())
     )
+
+
+def firmware_known_before(at: Any) -> sa.ColumnElement[bool]:
+    """The device's recorded firmware is older than ``at`` (or none is): the one rule for
+    monitoring reports and firmware upgrades alike, so the latest report wins."""
+    return sa.or_(devices.c.firmware_at.is_(None), devices.c.firmware_at <= at)
 
 
 def vars_of(alert: ActiveAlert) -> dict[str, Any]:

@@ -75,6 +75,11 @@ device_history = sa.Table(
     sa.Column("detail", JSONB, nullable=False),
     sa.Column("source_event_id", sa.Uuid, nullable=True),
     sa.Index("device_history_timeline", "serial", "at", "id"),
+    sa.Index(
+        "device_history_state_changes",
+        "at",
+        postgresql_where=sa.text("kind = 'state_changed'"),
+    ),
 )
 
 parked_facts = sa.Table(
@@ -137,6 +142,11 @@ rmas = sa.Table(
     sa.Column("note", sa.Text, nullable=True),
     sa.Index("rmas_serial", "serial"),
     sa.Index("rmas_open", "opened_at", postgresql_where=sa.text("closed_at IS NULL")),
+    sa.Index(
+        "rmas_replacement",
+        "replacement_serial",
+        postgresql_where=sa.text("replacement_serial IS NOT NULL"),
+    ),
 )
 
 disposals = sa.Table(

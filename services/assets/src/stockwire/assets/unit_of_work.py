@@ -26,6 +26,7 @@ from stockwire.assets.domain.devices import (
     TransitionRefused,
 )
 from stockwire.assets.repository import ActiveAlert, AssetsRepository, HistoryRow
+from stockwire.assets.repository_records import RecordsRepository
 from stockwire.contracts.assets import (
     AssetAlertRaised,
     AssetAlertResolved,
@@ -54,6 +55,7 @@ def device_link(base_url: str, serial: str) -> str:
 class AssetsUnitOfWork:
     session: AsyncSession
     assets: AssetsRepository
+    records: RecordsRepository
 
     def __init__(
         self,
@@ -96,6 +98,7 @@ class AssetsUnitOfWork:
             assert self._sessions is not None
             self.session = self._sessions()
         self.assets = AssetsRepository(self.session)
+        self.records = RecordsRepository(self.session)
         self._staged = []
         self._history = []
         return self
