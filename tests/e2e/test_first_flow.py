@@ -1,6 +1,9 @@
 """The first flow end to end: FSM job events drain a technician van, stock raises a
 stockout, the notifier tells a chat and a mailbox within seconds, in the FSM event's trace,
-and tells them again when a receipt refills the van.
+and tells them again when a receipt refills the van. Extended to assets: an ONT installed
+at a customer's, which Alertmanager then reports down, is marked faulty with a failure
+recorded, and the chat hears of it, naming the device, the site and the model's failure
+rate, in the trace of Alertmanager's call.
 
 Catalog, stock and notifier run as processes (``make up``'s harness) on the session's broker
 and PostgreSQL, each on databases and consumer groups of their own. The test runs what they
@@ -20,6 +23,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -35,7 +39,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from stockwire.contracts.envelope import wrap
-from stockwire.contracts.fsm import PartLine, PartsIssued
+from stockwire.contracts.fsm import JobEvent, PartInstalled, PartLine, PartsIssued
 from stockwire.contracts.topics import FSM_JOB_EVENTS
 from stockwire.devstack.ports import free_port
 from stockwire.devstack.receivers import ChatReceiver, ReceivedMail, ReceivedRequest, SmtpSink
@@ -160,11 +164,13 @@ class Platform:
 
     catalog: httpx.AsyncClient
     stock: httpx.AsyncClient
+    assets: httpx.AsyncClient
     notifier: httpx.AsyncClient
     chat: ChatReceiver
     mail: SmtpSink
     otlp: OtlpReceiver
     webhook_secret: str
+    monitoring_secret: str
 
 
 @pytest.fixture
@@ -175,6 +181,7 @@ async def platform(settings: Settings, tmp_path: Path) -> AsyncIterator[Platform
     run = uuid.uuid4().hex[:8]
     token, _ = new_token()
     webhook_secret = new_secret()
+    monitoring_secret = new_secret()
     async with ChatReceiver() as chat, SmtpSink() as mail, OtlpReceiver() as otlp:
         env = {
             **os.environ,
@@ -182,6 +189,7 @@ async def platform(settings: Settings, tmp_path: Path) -> AsyncIterator[Platform
             "STOCKWIRE_CONSUMER_GROUP_PREFIX": f"e2e-{run}-",
             "STOCKWIRE_API_TOKENS": api_tokens_json(token),
             "STOCKWIRE_FSM_WEBHOOK_SECRET": webhook_secret,
+            "STOCKWIRE_ASSETS_MONITORING_WEBHOOK_SECRET": monitoring_secret,
             "STOCKWIRE_OTLP_ENDPOINT": otlp.endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": EXPORT_DELAY_MS,
             "STOCKWIRE_NOTIFIER_SMTP_HOST": mail.host,
@@ -218,11 +226,13 @@ async def platform(settings: Settings, tmp_path: Path) -> AsyncIterator[Platform
             yield Platform(
                 catalog=clients["catalog"],
                 stock=clients["stock"],
+                assets=clients["assets"],
                 notifier=clients["notifier"],
                 chat=chat,
                 mail=mail,
                 otlp=otlp,
                 webhook_secret=webhook_secret,
+                monitoring_secret=monitoring_secret,
             )
             for process in processes:
                 process.check()
@@ -245,6 +255,10 @@ class Refs:
     @property
     def van(self) -> str:
         return f"VAN-TX-{self.run}"
+
+    @property
+    def customer(self) -> str:
+        return f"CUST-DAL-{self.run}"
 
     def serial(self, n: int) -> str:
         return f"ALCL{self.run}{n:02d}"
@@ -344,7 +358,7 @@ async def receive(platform: Platform, refs: Refs, *serials: str) -> None:
         await asyncio.sleep(0.5)
 
 
-async def post_webhook(platform: Platform, event: PartsIssued, traceparent: str) -> None:
+async def post_webhook(platform: Platform, event: JobEvent, traceparent: str) -> None:
     """The FSM system's signed call, inside its own trace."""
     body = wrap(event, producer="fsm-acme").model_dump_json().encode()
     signature = hmac.new(platform.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
@@ -507,3 +521,140 @@ async def test_fsm_events_that_drain_a_van_reach_chat_and_email_within_seconds_i
     assert [service for service, _ in servers] == ["stockwire-stock"], described(servers)
     assert servers[0][1].parent_span_id.hex() == webhook_parent.split("-")[2]
     print(f"trace {webhook_trace}: {described(platform.otlp.in_trace(webhook_trace))}")
+
+
+async def seed_failures(platform: Platform, refs: Refs, chat: str) -> None:
+    """The customer's site in the catalog, and a rule sending device failures there to the
+    chat."""
+    answer = await platform.catalog.post(
+        "/locations",
+        json={
+            "code": refs.customer,
+            "name": "Customer 4711, Dallas",
+            "kind": "customer_site",
+            "region": "TX-NORTH",
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    rule = {
+        "name": f"devices down at {refs.customer}",
+        "position": 20,
+        "channels": [chat],
+        "matchers": [
+            {"attribute": "kind", "values": ["device_failed"]},
+            {"attribute": "location", "values": [refs.customer]},
+        ],
+        "timing": {"group_wait_s": 0, "group_interval_s": 1},
+    }
+    answer = await platform.notifier.post("/rules", json=rule)
+    assert answer.status_code == 201, answer.text
+
+
+async def device_becomes(platform: Platform, serial: str, state: str) -> dict[str, Any]:
+    """The device as assets answers once it is in ``state``."""
+    deadline = time.monotonic() + APPLIED_TIMEOUT_S
+    while True:
+        answer = await platform.assets.get(f"/devices/{serial}")
+        if answer.status_code == 200 and answer.json()["device"]["state"] == state:
+            return dict(answer.json())
+        assert time.monotonic() < deadline, f"{serial} never became {state}: {answer.text}"
+        await asyncio.sleep(0.1)
+
+
+def ont_down(refs: Refs, serial: str) -> dict[str, Any]:
+    """Alertmanager's v4 webhook body for one firing alert, as Alertmanager sends it."""
+    labels = {
+        "alertname": "OntDown",
+        "severity": "critical",
+        "serial": serial,
+        "site": refs.customer,
+        "instance": f"olt-dal-1:{serial}",
+    }
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="OntDown"}',
+        "truncatedAlerts": 0,
+        "status": "firing",
+        "receiver": "stockwire",
+        "groupLabels": {"alertname": "OntDown"},
+        "commonLabels": labels,
+        "commonAnnotations": {"summary": f"ONT {serial} is down (LOS)"},
+        "externalURL": "http://alertmanager.isp.example:9093",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": labels,
+                "annotations": {"summary": f"ONT {serial} is down (LOS)"},
+                "startsAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus.isp.example:9090/graph?g0.expr=up",
+                "fingerprint": uuid.uuid4().hex[:16],
+            }
+        ],
+    }
+
+
+async def test_an_installed_ont_alertmanager_reports_down_reaches_chat_with_its_failure_rate(
+    platform: Platform,
+) -> None:
+    # Given an ONT received into the van and installed at a customer's over the FSM webhook,
+    # and a rule sending device failures at that customer's to the chat
+    refs = Refs()
+    chat, _ = await seed(platform, refs)
+    await seed_failures(platform, refs, chat)
+    serial = refs.serial(1)
+    await receive(platform, refs, serial)
+    install = PartInstalled(
+        job_id=f"JOB-{refs.run}-1",
+        technician_id="TECH-0231",
+        from_location=refs.van,
+        customer_site=refs.customer,
+        line=PartLine(sku=refs.sku, quantity=Decimal(1), serials=(serial,)),
+    )
+    await post_webhook(platform, install, new_traceparent()[0])
+    installed = await device_becomes(platform, serial, "installed")
+    assert installed["device"]["location"] == refs.customer
+
+    # When Alertmanager reports the ONT down, in its own trace
+    parent, trace = new_traceparent()
+    reported_at = time.time()
+    answer = await platform.assets.post(
+        "/webhooks/alertmanager",
+        json=ont_down(refs, serial),
+        headers={
+            "Authorization": f"Bearer {platform.monitoring_secret}",
+            "traceparent": parent,
+        },
+    )
+    assert answer.status_code == 202, answer.text
+
+    # Then the device is faulty with a failure recorded from monitoring
+    faulty = await device_becomes(platform, serial, "faulty")
+    failures = [entry for entry in faulty["timeline"] if entry["kind"] == "failure"]
+    assert [entry["detail"]["source"] for entry in failures] == ["monitoring"]
+
+    # And the chat hears of it within seconds, naming the device, the customer's site and
+    # the model's failure rate
+    deadline = time.monotonic() + FEW_SECONDS * 3
+    while not (found := [r for r in platform.chat.requests if serial in (r.text or "")]):
+        assert time.monotonic() < deadline, "no chat message about the device"
+        await asyncio.sleep(0.05)
+    [message] = found
+    text = message.json["text"]
+    took_ms = (message.received_at - reported_at) * 1000
+    print(f"\ndevice down: Alertmanager call -> chat {took_ms:.0f} ms\n{text}")
+    assert refs.customer in text
+    assert refs.sku in text
+    assert "per device-year" in text
+    assert message.received_at - reported_at < FEW_SECONDS
+
+    # And one trace runs from Alertmanager's call, through assets, to the chat delivery
+    await platform.otlp.span_in_trace(trace, f"deliver alert to {chat}")
+    servers = [
+        (service, span)
+        for service, span in platform.otlp.in_trace(trace)
+        if span.kind == Span.SpanKind.SPAN_KIND_SERVER
+    ]
+    assert [service for service, _ in servers] == ["stockwire-assets"], described(servers)
+    assert servers[0][1].parent_span_id.hex() == parent.split("-")[2]
+    print(f"trace {trace}: {described(platform.otlp.in_trace(trace))}")

@@ -3,19 +3,14 @@ raises ``device_failed`` with its model's failure rate (:mod:`.domain.device_fai
 a recovery report, or the device leaving the faulty state, resolves it."""
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 from stockwire.assets import fleet
 from stockwire.assets.domain.device_failures import back_up, failure_alert
 from stockwire.assets.domain.devices import DeviceEvent, FailureNoted, StateChanged
 from stockwire.assets.domain.monitoring import ReportKind
-from stockwire.assets.domain.reliability import reliability
 from stockwire.assets.domain.reports import Report
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.vocabulary import DeviceState, FailureSource
-
-RATE_CONFIDENCE = Decimal("0.9")
-"""Only the rate is told, which no confidence changes."""
 
 
 async def tell(
@@ -29,7 +24,7 @@ async def tell(
     if failures:
         skus = sorted({f.sku for f in failures})
         rates = {
-            found.sku: reliability(found, RATE_CONFIDENCE)
+            found.sku: found
             for found in await fleet.fleets(uow.session, uow.now(), skus=skus)
             if found.region is None
         }

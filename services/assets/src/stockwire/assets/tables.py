@@ -27,7 +27,8 @@ MESSAGING = define_messaging_tables(metadata)
 CATALOG_COPY = define_catalog_copy(metadata)
 IDEMPOTENCY_KEYS = define_idempotency_keys(metadata)
 
-HOURS = sa.Numeric(18, 3)
+OPERATING_HOURS = sa.Numeric(21, 6)
+"""Operating time to the hundredth of a second: a failure minutes after an install counts."""
 MONEY = sa.Numeric(14, 4)
 
 
@@ -48,7 +49,7 @@ devices = sa.Table(
     _at("as_of"),
     _at("received_at"),
     _at("installed_since", nullable=True),
-    sa.Column("operating_hours", HOURS, nullable=False, server_default="0"),
+    sa.Column("operating_hours", OPERATING_HOURS, nullable=False, server_default="0"),
     sa.Column("health", sa.Text, nullable=False, server_default="ok"),
     sa.Column("mac", sa.Text, nullable=True),
     sa.Column("firmware_version", sa.Text, nullable=True),

@@ -13,39 +13,46 @@ from decimal import Decimal
 from stockwire.assets.domain.alerts import Alert, Resolution, dedup_key
 from stockwire.assets.domain.devices import FailureNoted
 from stockwire.assets.domain.lifecycle import NETWORK_KINDS
-from stockwire.assets.domain.reliability import Reliability
+from stockwire.assets.domain.reliability import (
+    HOURS_PER_DEVICE_YEAR,
+    MAX_RATE,
+    RATE_PLACES,
+    Fleet,
+)
 from stockwire.contracts.vocabulary import AlertSeverity, AssetAlertKind, LocationKind
 
 FAILED = AssetAlertKind.DEVICE_FAILED
+YEARS_PLACES = Decimal("0.000001")
 
 
 def failure_alert(
-    failure: FailureNoted, location_kind: LocationKind | None, rate: Reliability | None
+    failure: FailureNoted, location_kind: LocationKind | None, model: Fleet | None
 ) -> Alert:
+    """The alert of ``failure``, with the record of its model (``model``: its fleet
+    everywhere, this failure counted)."""
     where = f" at {failure.location}" if failure.location else ""
     figures: dict[str, Decimal] = {}
     said = ""
-    if rate is not None:
+    if model is not None and model.operating_hours > 0:
+        years = model.operating_hours / HOURS_PER_DEVICE_YEAR
+        rate = min(model.failures / years, MAX_RATE)
         figures = {
-            "model_failures": Decimal(rate.failures),
-            "model_device_years": rate.device_years,
-            "model_installed_base": Decimal(rate.installed_base),
+            "model_failures": Decimal(model.failures),
+            "model_device_years": years.quantize(YEARS_PLACES),
+            "failures_per_device_year": rate.quantize(RATE_PLACES),
         }
-        if rate.failures_per_device_year is not None:
-            figures["failures_per_device_year"] = rate.failures_per_device_year
-            said = (
-                f"; {failure.sku} fails {rate.failures_per_device_year.normalize():f} times per "
-                f"device-year ({rate.failures} failures in "
-                f"{rate.device_years.normalize():f} device-years)"
-            )
+        said = (
+            f"; {failure.sku} fails {_about(rate)} times per device-year "
+            f"({model.failures} failure{'' if model.failures == 1 else 's'} in "
+            f"{_about(years)} device-years)"
+        )
     labels = {"serial": failure.serial, "source": failure.source.value}
     if location_kind is not None:
         labels["location_kind"] = location_kind.value
+    severity = AlertSeverity.CRITICAL if location_kind in NETWORK_KINDS else AlertSeverity.WARNING
     return Alert(
         kind=FAILED,
-        severity=AlertSeverity.CRITICAL
-        if location_kind in NETWORK_KINDS
-        else AlertSeverity.WARNING,
+        severity=severity,
         dedup_key=dedup_key(FAILED, failure.serial),
         summary=f"{failure.sku} {failure.serial}{where} is down: {failure.symptom}{said}",
         serial=failure.serial,
@@ -55,6 +62,11 @@ def failure_alert(
         labels=labels,
         figures=figures,
     )
+
+
+def _about(value: Decimal) -> str:
+    """Three significant digits, for people: 0.0412, 3.14, 29200000."""
+    return f"{float(value):.3g}" if value < 1000 else f"{float(value):,.0f}"
 
 
 def back_up(serial: str, sku: str, why: str) -> Resolution:

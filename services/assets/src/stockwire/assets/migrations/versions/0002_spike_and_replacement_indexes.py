@@ -1,4 +1,5 @@
-"""indexes for failure-spike windows (state changes by time) and RMA replacement links
+"""indexes for failure-spike windows (state changes by time) and RMA replacement links;
+operating time to the hundredth of a second
 
 Revision ID: 0002
 Revises: 0001
@@ -17,6 +18,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.alter_column(
+        "devices",
+        "operating_hours",
+        type_=sa.Numeric(21, 6),
+        existing_type=sa.Numeric(18, 3),
+        existing_nullable=False,
+        existing_server_default="0",
+    )
     op.create_index(
         "device_history_state_changes",
         "device_history",
@@ -43,4 +52,12 @@ def downgrade() -> None:
         "device_history_state_changes",
         table_name="device_history",
         postgresql_where=sa.text("kind = 'state_changed'"),
+    )
+    op.alter_column(
+        "devices",
+        "operating_hours",
+        type_=sa.Numeric(18, 3),
+        existing_type=sa.Numeric(21, 6),
+        existing_nullable=False,
+        existing_server_default="0",
     )
