@@ -1,6 +1,6 @@
 """Wires assets once: runtime (database, broker, outbox relay), consumers (and the
-catalog copy's), units of work, the reliability job, the kept Idempotency-Key answers and
-the HTTP app."""
+catalog copy's), units of work, the periodic jobs (reliability figures, the sweep for
+alert conditions), the kept Idempotency-Key answers and the HTTP app."""
 
 from functools import partial
 
@@ -11,9 +11,11 @@ from stockwire.assets.api_monitoring import BODY_LIMITS, monitoring_router
 from stockwire.assets.api_queries import queries_router
 from stockwire.assets.api_records import records_router
 from stockwire.assets.api_reliability import reliability_router
+from stockwire.assets.api_reports import minimums_router, reports_router
 from stockwire.assets.consumers import register_consumers
 from stockwire.assets.reliability import ReliabilityPolicy, compute_periodically
 from stockwire.assets.settings import AssetsSettings
+from stockwire.assets.sweeps import sweep_periodically, windows_of
 from stockwire.assets.tables import IDEMPOTENCY_KEYS, MESSAGING
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.topics import (
@@ -33,8 +35,8 @@ def bootstrap(
     settings: AssetsSettings, *, consumers: bool = True
 ) -> tuple[FastAPI, ServiceRuntime]:
     """The assets HTTP app and the runtime its lifespan starts and stops
-    (``consumers=False``: an HTTP-only instance, without the consumers and the
-    reliability job)."""
+    (``consumers=False``: an HTTP-only instance, without the consumers and the periodic
+    jobs)."""
     runtime = build_runtime(SERVICE, settings, MESSAGING)
     policy = ReliabilityPolicy.of(settings)
     keys = keep_answers(runtime, IDEMPOTENCY_KEYS)
@@ -49,6 +51,7 @@ def bootstrap(
             "reliability",
             partial(compute_periodically, new_uow, policy, settings.assets_reliability_interval_s),
         )
+        runtime.run_in_background("sweep", partial(sweep_periodically, runtime, settings))
     app = create_app(
         runtime,
         title="Stockwire assets",
@@ -62,6 +65,8 @@ def bootstrap(
             records_router(runtime.engine),
             reliability_router(runtime.engine, policy),
             monitoring_router(runtime, settings),
+            minimums_router(new_uow, keys, runtime.engine),
+            reports_router(runtime.engine, windows_of(settings)),
             queries_router(runtime.engine),
         ],
         body_limits=BODY_LIMITS,

@@ -1,6 +1,6 @@
 """Use cases: each opens the unit of work, loads, asks the domain, saves, commits once."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from stockwire.assets import device_failures
@@ -13,18 +13,22 @@ from stockwire.assets.domain.devices import (
     TransitionRefused,
     replay_parked,
 )
+from stockwire.assets.domain.firmware import SetMinimum
 from stockwire.assets.domain.mac import normal_mac
 from stockwire.assets.domain.monitoring import ReportKind
 from stockwire.assets.domain.movements import Moved, Place, destination, movement_fact
 from stockwire.assets.domain.reports import Report, failure_fact, health_after
 from stockwire.assets.domain.reports import summary as report_summary
-from stockwire.assets.repository import HistoryRow
+from stockwire.assets.repository import FirmwareMinimum, HistoryRow
 from stockwire.assets.unit_of_work import AssetsUnitOfWork, clip
 from stockwire.contracts.vocabulary import (
     AlertSeverity,
     AssetAlertKind,
     TransitionRejectionReason,
 )
+from stockwire.runtime.domain_errors import NotFound
+from stockwire.runtime.http.idempotency import Answer, IdempotencyKeys, RequestKey
+from stockwire.runtime.transient import retry_transaction
 
 REJECTED = AssetAlertKind.REJECTED_TRANSITION
 
@@ -235,3 +239,58 @@ def refusal_alert(event: TransitionRefused) -> Alert:
             "attempted_state": event.attempted.value,
         },
     )
+
+
+async def set_firmware_minimum(
+    cmd: SetMinimum,
+    uow: AssetsUnitOfWork,
+    keys: IdempotencyKeys,
+    request: RequestKey | None,
+    answer: Callable[[FirmwareMinimum], Answer],
+) -> Answer:
+    """Set a model's minimum firmware (the catalog must know the model). The next sweep
+    raises and resolves firmware alerts against it."""
+
+    async def apply() -> Answer:
+        if not await uow.assets.has_model(cmd.sku):
+            raise NotFound("model", cmd.sku)
+        minimum = FirmwareMinimum(cmd.sku, cmd.minimum_version, cmd.reason, cmd.set_by, uow.now())
+        await uow.assets.set_firmware_minimum(minimum)
+        return answer(minimum)
+
+    return await _answer_once(uow, keys, request, apply)
+
+
+async def remove_firmware_minimum(
+    sku: str,
+    uow: AssetsUnitOfWork,
+    keys: IdempotencyKeys,
+    request: RequestKey | None,
+    answer: Answer,
+) -> Answer:
+    """Remove a model's minimum firmware; the next sweep resolves its firmware alerts."""
+
+    async def apply() -> Answer:
+        if not await uow.assets.remove_firmware_minimum(sku):
+            raise NotFound("firmware minimum", sku)
+        return answer
+
+    return await _answer_once(uow, keys, request, apply)
+
+
+async def _answer_once(
+    uow: AssetsUnitOfWork,
+    keys: IdempotencyKeys,
+    request: RequestKey | None,
+    apply: Callable[[], Awaitable[Answer]],
+) -> Answer:
+    """``apply()`` in one transaction, its answer kept for the request's Idempotency-Key
+    (a repeat gets it without applying again); a transient failure is retried."""
+
+    async def attempt() -> Answer:
+        async with uow:
+            reply = await keys.answer_once(uow.session, request, apply)
+            await uow.commit()
+            return reply
+
+    return await retry_transaction(attempt)

@@ -20,11 +20,11 @@ from stockwire.assets.tables import (
     device_history,
     devices,
     failures,
+    firmware_minimums,
     parked_facts,
     sightings,
 )
 from stockwire.contracts.vocabulary import (
-    AssetAlertKind,
     DeviceState,
     FailureSource,
     LocationKind,
@@ -50,6 +50,17 @@ class ActiveAlert:
     region: str | None
     location: str | None
     raised_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareMinimum:
+    """The lowest firmware a model's installed devices may run, and who set it why."""
+
+    sku: str
+    minimum_version: str
+    reason: str | None
+    set_by: str
+    set_at: datetime
 
 
 _KINDS = frozenset(kind.value for kind in LocationKind)
@@ -263,9 +274,11 @@ class AssetsRepository:
         )
         return {row.dedup_key: ActiveAlert(**row._mapping) for row in rows}
 
-    async def active_alerts_of(self, kinds: Iterable[AssetAlertKind]) -> dict[str, ActiveAlert]:
-        """The active alerts of ``kinds``, by dedup_key (what a sweep may resolve)."""
-        wanted = sorted({kind.value for kind in kinds})
+    async def active_alerts_of(self, kinds: Iterable[str]) -> dict[str, ActiveAlert]:
+        """Every active alert of ``kinds``, by dedup_key."""
+        wanted = sorted(set(kinds))
+        if not wanted:
+            return {}
         rows = await self.session.execute(
             sa.select(active_alerts).where(active_alerts.c.kind.in_(wanted))
         )
@@ -284,6 +297,38 @@ class AssetsRepository:
             await self.session.execute(
                 sa.delete(active_alerts).where(active_alerts.c.dedup_key.in_(wanted))
             )
+
+    async def has_model(self, sku: str) -> bool:
+        """Whether the catalog copy has the model."""
+        items = CATALOG_COPY.items
+        found = await self.session.scalar(sa.select(sa.exists().where(items.c.sku == sku)))
+        return bool(found)
+
+    async def set_firmware_minimum(self, minimum: FirmwareMinimum) -> None:
+        statement = insert(firmware_minimums).values(**vars_of(minimum))
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[firmware_minimums.c.sku],
+                set_={
+                    name: statement.excluded[name]
+                    for name in FirmwareMinimum.__slots__
+                    if name != "sku"
+                },
+            )
+        )
+
+    async def remove_firmware_minimum(self, sku: str) -> bool:
+        """Remove the model's minimum; whether it had one."""
+        result = await self.session.execute(
+            sa.delete(firmware_minimums)
+            .where(firmware_minimums.c.sku == sku)
+            .returning(firmware_minimums.c.sku)
+        )
+        return result.first() is not None
+
+
+def vars_of(row: ActiveAlert | FirmwareMinimum) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in type(row).__slots__}
 
 
 async def follow_locations(session: AsyncSession, codes: list[str]) -> None:
@@ -309,10 +354,6 @@ def firmware_known_before(at: Any) -> sa.ColumnElement[bool]:
     """The device's recorded firmware is older than ``at`` (or none is): the one rule for
     monitoring reports and firmware upgrades alike, so the latest report wins."""
     return sa.or_(devices.c.firmware_at.is_(None), devices.c.firmware_at <= at)
-
-
-def vars_of(alert: ActiveAlert) -> dict[str, Any]:
-    return {name: getattr(alert, name) for name in ActiveAlert.__slots__}
 
 
 def _device(row: sa.Row[Any]) -> Device:

@@ -106,6 +106,34 @@ class AssetsSettings(Settings):
         le=1_000_000,
         description="Fewest failures in the recent window that can be a spike.",
     )
+    assets_sweep_interval_s: float = Field(
+        default=300.0,
+        ge=1,
+        le=86_400,
+        description="Seconds between sweeps for alert conditions (warranty, end of life, "
+        "firmware, reconciliation); the first runs at start.",
+    )
+    assets_warranty_alert_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="An installed device's warranty ending within this many days raises "
+        "warranty_expiring.",
+    )
+    assets_end_of_life_alert_days: int = Field(
+        default=180,
+        ge=0,
+        le=3650,
+        description="A model's end of sale or end of life within this many days raises "
+        "end_of_sale_approaching / end_of_life_approaching while any is installed.",
+    )
+    assets_ghost_after_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="The reconciliation window: sightings older than this say nothing, and "
+        "a device installed longer than this the network has not seen in it is a ghost.",
+    )
 
     def public_url(self) -> str:
         return self.assets_public_url or f"http://{self.http_host}:{self.assets_port}"

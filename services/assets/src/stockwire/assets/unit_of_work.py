@@ -297,6 +297,7 @@ class AssetsUnitOfWork:
             sku=alert.sku,
             region=alert.region,
             location=alert.location,
+            category=alert.category,
             labels=dict(alert.labels),
             figures=dict(alert.figures),
             link=device_link(self.public_url, alert.serial) if alert.serial else None,

@@ -19,6 +19,8 @@ class Alert:
     sku: str | None = None
     region: str | None = None
     location: str | None = None
+    category: str | None = None
+    """The model's catalog category (ont, router, ...), for routing."""
     labels: Mapping[str, str] = field(default_factory=dict)
     figures: Mapping[str, Decimal] = field(default_factory=dict)
 
