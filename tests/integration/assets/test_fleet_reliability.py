@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -31,12 +32,13 @@ from assets_refs import (
 from stockwire.assets.reliability import (
     ReliabilityPolicy,
     ReliabilityRun,
-    compute_periodically,
     compute_reliability,
+    compute_round,
 )
 from stockwire.assets.tables import CATALOG_COPY
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.vocabulary import MovementKind, ReturnCondition
+from stockwire.runtime.periodic import every
 
 COMPUTED = "assets.reliability.computed"
 
@@ -438,7 +440,9 @@ async def test_the_background_job_publishes_without_being_asked(
     policy = ReliabilityPolicy.of(assets_settings)
     names = {task.get_name() for task in asyncio.all_tasks()}
 
-    job = asyncio.create_task(compute_periodically(lambda: new_uow(assets_runtime), policy, 0.2))
+    job = asyncio.create_task(
+        every(0.2, partial(compute_round, lambda: new_uow(assets_runtime), policy), what="test")
+    )
     try:
         found = await eventually(lambda: computed(assets_runtime.engine, sku), bool)
     finally:

@@ -19,8 +19,9 @@ from sweep_refs import (
 )
 
 from stockwire.assets.domain.warranty import add_months
-from stockwire.assets.sweeps import SWEEP_LOCK, sweep
+from stockwire.assets.sweeps import JOB, sweep
 from stockwire.contracts.vocabulary import MovementKind, ReturnCondition
+from stockwire.runtime.periodic import job_key
 from stockwire.runtime.relay import ADVISORY_NAMESPACE
 
 LONG_AGO = timedelta(days=30)
@@ -307,7 +308,7 @@ async def test_while_another_instance_sweeps_this_one_skips_and_publishes_nothin
 
     async with assets_runtime.engine.begin() as other:
         await other.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_NAMESPACE, SWEEP_LOCK))
+            sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_NAMESPACE, job_key(JOB)))
         )
         before = await alerts(assets_runtime, key)
         skipped = await sweep(assets_runtime, assets_settings)

@@ -6,14 +6,12 @@ backlog never holds many locks or one long transaction; rows another instance is
 at the same moment are skipped, not waited for.
 """
 
-import asyncio
-import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-log = logging.getLogger(__name__)
+from stockwire.runtime.periodic import every
 
 CHUNK_ROWS = 1000
 
@@ -57,13 +55,10 @@ async def purge_periodically(
     what: str,
     only: str = "",
 ) -> None:
-    """Purge at start, then every ``interval_s``, until cancelled. A failed purge (the
-    database away) is logged and tried again at the next interval."""
-    while True:
-        try:
-            purged = await purge_older(engine, table, age_column, retention, only=only)
-        except Exception as error:
-            log.warning("purging %s failed, retrying later: %s", what, error)
-        else:
-            log.info("purged %d %s older than %s", purged, what, retention)
-        await asyncio.sleep(interval_s)
+    """Purge at start, then every ``interval_s``, until cancelled (:func:`every`)."""
+
+    async def purge() -> str:
+        purged = await purge_older(engine, table, age_column, retention, only=only)
+        return f"{purged} older than {retention}"
+
+    await every(interval_s, purge, what=f"purging {what}")

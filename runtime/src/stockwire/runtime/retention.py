@@ -18,6 +18,7 @@ that finds the lock taken skips that round.
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Literal
 
@@ -25,10 +26,10 @@ import asyncpg
 
 from stockwire.runtime.db import connect
 from stockwire.runtime.metrics import RETENTION_PURGED
+from stockwire.runtime.periodic import every
 from stockwire.runtime.relay import ADVISORY_NAMESPACE
 from stockwire.runtime.settings import Settings
 from stockwire.runtime.tables import OUTBOX_SHARDS
-from stockwire.runtime.telemetry import one_line
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +108,23 @@ async def purge(settings: Settings, service: str, table: Table) -> int | None:
 
 
 async def purge_periodically(settings: Settings, service: str) -> None:
-    """Purge both tables at start, then every ``retention_purge_interval_s``, until
-    cancelled. A failed purge (database away, statement timeout) is logged and tried
-    again at the next interval; the rows it left are simply older by then."""
-    while True:
-        for table in CHUNKS:
-            try:
-                await purge(settings, service, table)
-            except Exception as error:
-                log.warning("%s: purging the %s failed: %s", service, table, one_line(error))
-        await asyncio.sleep(settings.retention_purge_interval_s)
+    """Purge each table at start, then every ``retention_purge_interval_s``, until
+    cancelled (:func:`~stockwire.runtime.periodic.every`: a failed purge is tried again at
+    the next interval; the rows it left are simply older by then)."""
+
+    def purging(table: Table) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            await purge(settings, service, table)
+
+        return job
+
+    await asyncio.gather(
+        *(
+            every(
+                settings.retention_purge_interval_s,
+                purging(table),
+                what=f"{service}: purging the {table}",
+            )
+            for table in CHUNKS
+        )
+    )

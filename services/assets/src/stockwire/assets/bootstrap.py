@@ -13,9 +13,9 @@ from stockwire.assets.api_records import records_router
 from stockwire.assets.api_reliability import reliability_router
 from stockwire.assets.api_reports import minimums_router, reports_router
 from stockwire.assets.consumers import register_consumers
-from stockwire.assets.reliability import ReliabilityPolicy, compute_periodically
+from stockwire.assets.reliability import ReliabilityPolicy, compute_round
 from stockwire.assets.settings import AssetsSettings
-from stockwire.assets.sweeps import sweep_periodically, windows_of
+from stockwire.assets.sweeps import sweep_round, windows_of
 from stockwire.assets.tables import IDEMPOTENCY_KEYS, MESSAGING
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.topics import (
@@ -26,6 +26,7 @@ from stockwire.contracts.topics import (
 )
 from stockwire.runtime.http.app import create_app
 from stockwire.runtime.http.idempotency import keep_answers
+from stockwire.runtime.periodic import every
 from stockwire.runtime.service import ServiceRuntime, build_runtime
 
 SERVICE = "assets"
@@ -49,9 +50,22 @@ def bootstrap(
         register_consumers(runtime, settings)
         runtime.run_in_background(
             "reliability",
-            partial(compute_periodically, new_uow, policy, settings.assets_reliability_interval_s),
+            partial(
+                every,
+                settings.assets_reliability_interval_s,
+                partial(compute_round, new_uow, policy),
+                what="reliability",
+            ),
         )
-        runtime.run_in_background("sweep", partial(sweep_periodically, runtime, settings))
+        runtime.run_in_background(
+            "sweep",
+            partial(
+                every,
+                settings.assets_sweep_interval_s,
+                partial(sweep_round, runtime, settings),
+                what="sweep",
+            ),
+        )
     app = create_app(
         runtime,
         title="Stockwire assets",

@@ -37,13 +37,6 @@ INSTALLED = DeviceState.INSTALLED.value
 ZERO = Decimal(0)
 
 
-async def try_lock(session: AsyncSession, lock: int) -> bool:
-    """Whether this transaction took the advisory lock ``lock`` (held until it ends);
-    False at once if another transaction holds it."""
-    taken = await session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(lock)))
-    return bool(taken.scalar_one())
-
-
 def _moment(now: datetime) -> sa.ColumnElement[datetime]:
     return sa.cast(sa.literal(now), sa.DateTime(timezone=True))
 

@@ -11,8 +11,6 @@ recent failures tested against its own baseline
 (:func:`~.domain.reliability.spike_test`).
 """
 
-import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,12 +32,10 @@ from stockwire.assets.settings import AssetsSettings
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.assets import ReliabilityComputed
 from stockwire.contracts.topics import reliability_key
-from stockwire.runtime.telemetry import one_line
+from stockwire.runtime.periodic import only_one
 
-log = logging.getLogger(__name__)
-
-RELIABILITY_LOCK = 0x5357_4153_5245_4C31
-"""The advisory lock the job's transaction holds ("SWASREL1")."""
+JOB = "assets-reliability"
+"""The job's name: its advisory lock, and its log lines."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +92,7 @@ async def compute_reliability(
     """Compute every key's figures and spikes at ``now``, publish what changed, raise and
     resolve spike alerts; None when another instance is computing."""
     async with uow:
-        if not await fleet.try_lock(uow.session, RELIABILITY_LOCK):
+        if not await only_one(uow.session, JOB):
             return None
         found = [reliability(f, policy.confidence) for f in await fleet.fleets(uow.session, now)]
         before = await fleet.published(uow.session)
@@ -134,24 +130,12 @@ async def compute_reliability(
     )
 
 
-async def compute_periodically(
-    new_uow: Callable[[], AssetsUnitOfWork], policy: ReliabilityPolicy, interval_s: float
-) -> None:
-    """Compute at start, then every ``interval_s``, until cancelled; a failed round (the
-    database away) is logged and tried again at the next."""
-    while True:
-        try:
-            run = await compute_reliability(datetime.now(UTC), policy, new_uow())
-        except Exception as error:
-            log.error("reliability: %s; trying again in %s s", one_line(error), interval_s)
-        else:
-            if run is None:
-                log.info("reliability: another instance is computing")
-            else:
-                log.info(
-                    "reliability: %d figures published, %d spikes raised, %d resolved",
-                    len(run.published),
-                    len(run.raised),
-                    len(run.resolved),
-                )
-        await asyncio.sleep(interval_s)
+async def compute_round(new_uow: Callable[[], AssetsUnitOfWork], policy: ReliabilityPolicy) -> str:
+    """One round of the periodic job, and what to log of it."""
+    run = await compute_reliability(datetime.now(UTC), policy, new_uow())
+    if run is None:
+        return "another instance is computing"
+    return (
+        f"{len(run.published)} figures published, {len(run.raised)} spikes raised, "
+        f"{len(run.resolved)} resolved"
+    )

@@ -11,7 +11,6 @@ nothing. One sweep is one transaction, under a transaction-scoped advisory lock,
 however many replicas run, one sweeps at a time and the others skip that round.
 """
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -42,16 +41,14 @@ from stockwire.assets.settings import AssetsSettings
 from stockwire.assets.tables import devices, firmware_minimums
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.vocabulary import DeviceState
-from stockwire.runtime.relay import ADVISORY_NAMESPACE
+from stockwire.runtime.periodic import only_one
 from stockwire.runtime.service import ServiceRuntime
-from stockwire.runtime.telemetry import one_line
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("stockwire.assets")
 
-SWEEP_LOCK = 0x4153
-"""The sweep's advisory lock key in the runtime's namespace ("AS"), apart from the relay's
-shard locks and the retention purges' keys (0 to 17)."""
+JOB = "assets-sweep"
+"""The job's name: its advisory lock, and its log lines."""
 
 MONTH: sa.ColumnElement[Any] = sa.literal_column("interval '1 month'")
 
@@ -84,8 +81,7 @@ async def sweep(
     )
     with tracer.start_as_current_span("assets.sweep"):
         async with uow:
-            lock = sa.select(sa.func.pg_try_advisory_xact_lock(ADVISORY_NAMESPACE, SWEEP_LOCK))
-            if not await uow.session.scalar(lock):
+            if not await only_one(uow.session, JOB):
                 return None
             found = await conditions(uow.session, at, windows)
             active = await uow.assets.active_alerts_of(kind.value for kind in SWEPT)
@@ -108,21 +104,12 @@ async def sweep(
     return Swept([a.dedup_key for a in raised], cleared)
 
 
-async def sweep_periodically(runtime: ServiceRuntime, settings: AssetsSettings) -> None:
-    """Sweep at start, then every ``assets_sweep_interval_s``, until cancelled. A failed
-    sweep (the database away) is logged and tried again at the next interval: the
-    conditions it missed are still there then."""
-    while True:
-        try:
-            swept = await sweep(runtime, settings)
-        except Exception as error:
-            log.warning("sweep failed, trying again later: %s", one_line(error))
-        else:
-            if swept is None:
-                log.info("another instance is sweeping; skipped")
-            else:
-                log.info("swept: %d raised, %d resolved", len(swept.raised), len(swept.resolved))
-        await asyncio.sleep(settings.assets_sweep_interval_s)
+async def sweep_round(runtime: ServiceRuntime, settings: AssetsSettings) -> str:
+    """One round of the periodic sweep, and what to log of it."""
+    swept = await sweep(runtime, settings)
+    if swept is None:
+        return "another instance is sweeping"
+    return f"{len(swept.raised)} raised, {len(swept.resolved)} resolved"
 
 
 async def conditions(session: AsyncSession, now: datetime, windows: Windows) -> list[Alert]:

@@ -1,7 +1,6 @@
 """Wires the notifier once: runtime (database, broker, outbox relay), the alert and
 catalog consumers, the ticker and the delivery worker, and the HTTP app."""
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -26,9 +25,9 @@ from stockwire.notifier.state import KeptState
 from stockwire.notifier.tables import MESSAGING, acknowledgements, deliveries
 from stockwire.notifier.unit_of_work import NotifierUnitOfWork
 from stockwire.runtime.http.app import create_app
+from stockwire.runtime.periodic import every
 from stockwire.runtime.purging import purge_periodically
 from stockwire.runtime.service import ServiceRuntime, build_runtime
-from stockwire.runtime.telemetry import one_line
 
 SERVICE = "notifier"
 PURGE_INTERVAL_S = 3600.0
@@ -72,13 +71,8 @@ def bootstrap(
     if consumers:
         register_consumers(runtime, settings, messenger, kept)
 
-    async def ticker() -> None:
-        while True:
-            try:
-                await handlers.tick(new_uow(), messenger)
-            except Exception as error:
-                log.error("ticker: %s; trying again", one_line(error))
-            await asyncio.sleep(settings.notifier_tick_s)
+    async def tick() -> None:
+        await handlers.tick(new_uow(), messenger)
 
     retention = timedelta(days=settings.notifier_log_retention_days)
     runtime.run_in_background(
@@ -107,7 +101,7 @@ def bootstrap(
         ),
     )
     runtime.run_in_background("deliveries", worker.run)
-    runtime.run_in_background("ticker", ticker)
+    runtime.run_in_background("ticker", partial(every, settings.notifier_tick_s, tick, what="tick"))
     alert_topics = ", ".join(spec.name for spec in ALERT_TOPICS)
     app = create_app(
         runtime,
