@@ -5,6 +5,7 @@ and out-of-order deliveries leave the state right, applied once."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from assets_refs import (
     device,
     device_in,
@@ -20,6 +21,8 @@ from assets_refs import (
     sites,
 )
 
+from stockwire.assets.sweeps import sweep
+from stockwire.assets.tables import parked_facts
 from stockwire.contracts.vocabulary import LocationKind, MovementKind, ReturnCondition
 
 
@@ -183,3 +186,46 @@ async def test_a_device_at_a_location_the_catalog_copy_learns_of_later_gets_its_
     )
     assert after is not None
     assert (after["device"]["region"], after["device"]["location_kind"]) == (region, "warehouse")
+
+
+async def test_a_fact_whose_serial_never_arrives_is_refused_once_then_applied_when_it_does(
+    producer, reader, assets_runtime, assets_settings
+):
+    s = await sites(producer)
+    serial, sku = ref("SN"), ref("ONT")
+    receipt, _, install = life(serial, sku, s, datetime.now(UTC) - timedelta(hours=5))
+    await publish(producer, install)
+    await eventually(lambda: parked(assets_runtime, serial), bool)
+    key = f"rejected_transition:{serial}"
+    later = datetime.now(UTC) + timedelta(hours=1)
+    for _ in range(2):
+        await eventually(
+            lambda: sweep(assets_runtime, assets_settings, now=later), lambda s: s is not None
+        )
+    [alert] = await outbox_events(assets_runtime.engine, key)
+    assert alert["payload"]["labels"]["reason"] == "unknown_serial"
+    refused = [
+        e
+        for e in await outbox_events(assets_runtime.engine, serial)
+        if e["event_type"] == "assets.transition.rejected"
+    ]
+    assert [(e["payload"]["reason"], e["payload"]["attempted_state"]) for e in refused] == [
+        ("unknown_serial", "installed")
+    ]
+
+    await publish(producer, receipt)
+
+    found = await device_in(reader, serial, "installed")
+    assert found is not None
+    events = await eventually(
+        lambda: outbox_events(assets_runtime.engine, key), lambda found: len(found) == 2
+    )
+    assert [e["event_type"] for e in events] == ["assets.alert.raised", "assets.alert.resolved"]
+
+
+async def parked(runtime, serial: str) -> int:
+    async with runtime.engine.connect() as conn:
+        return int(
+            await conn.scalar(sa.select(sa.func.count()).where(parked_facts.c.serial == serial))
+            or 0
+        )

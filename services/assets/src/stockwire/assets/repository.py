@@ -162,6 +162,24 @@ class AssetsRepository:
             found.setdefault(serial, []).append(fact_of(fact))
         return found
 
+    async def parked_since(self, before: datetime) -> list[Fact]:
+        """The oldest parked fact of each serial whose facts have waited since before
+        ``before`` (they stay parked)."""
+        oldest = (
+            sa.select(parked_facts.c.serial, sa.func.min(parked_facts.c.at).label("at"))
+            .group_by(parked_facts.c.serial)
+            .having(sa.func.min(parked_facts.c.at) < before)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            sa.select(parked_facts.c.serial, parked_facts.c.fact).join(
+                oldest,
+                sa.and_(parked_facts.c.serial == oldest.c.serial, parked_facts.c.at == oldest.c.at),
+            )
+        )
+        first = {serial: fact for serial, fact in rows}
+        return [fact_of(fact) for fact in first.values()]
+
     async def park(self, facts: Sequence[Fact]) -> None:
         if facts:
             await self.session.execute(

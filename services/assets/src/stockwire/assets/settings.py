@@ -1,5 +1,6 @@
 """Assets' own settings, on top of the shared ones (same STOCKWIRE_ prefix)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from pydantic import Field, SecretStr
@@ -134,6 +135,18 @@ class AssetsSettings(Settings):
         description="The reconciliation window: sightings older than this say nothing, and "
         "a device installed longer than this the network has not seen in it is a ghost.",
     )
+
+    assets_parked_alert_after_s: float = Field(
+        default=900.0,
+        ge=1,
+        description="A fact about a serial assets does not know (an install that overtook "
+        "its receipt) waits this long for the serial's first fact; then the sweep refuses "
+        "it as unknown_serial, published and alerted.",
+    )
+
+    @property
+    def assets_parked_alert_after(self) -> timedelta:
+        return timedelta(seconds=self.assets_parked_alert_after_s)
 
     def public_url(self) -> str:
         return self.assets_public_url or f"http://{self.http_host}:{self.assets_port}"

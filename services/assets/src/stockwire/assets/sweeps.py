@@ -21,7 +21,8 @@ from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.assets import report_queries
-from stockwire.assets.domain.alerts import Alert, changes
+from stockwire.assets.domain.alerts import Alert, changes, dedup_key
+from stockwire.assets.domain.devices import unknown_serial
 from stockwire.assets.domain.firmware import meets_minimum
 from stockwire.assets.domain.reconciliation import Recorded, Sighting, mismatch_alert
 from stockwire.assets.domain.sweeps import (
@@ -36,6 +37,7 @@ from stockwire.assets.domain.sweeps import (
     resolution,
     warranty_alerts,
 )
+from stockwire.assets.handlers import REJECTED, refusal_alert
 from stockwire.assets.report_queries import IS_INSTALLED, IS_OWNED, ITEMS, MismatchRow
 from stockwire.assets.settings import AssetsSettings
 from stockwire.assets.tables import devices, firmware_minimums
@@ -100,8 +102,25 @@ async def sweep(
                     for a in (active[key] for key in cleared)
                 ]
             )
+            stuck = await refuse_stuck_facts(uow, at - settings.assets_parked_alert_after)
             await uow.commit()
-    return Swept([a.dedup_key for a in raised], cleared)
+    return Swept([a.dedup_key for a in raised] + stuck, cleared)
+
+
+async def refuse_stuck_facts(uow: AssetsUnitOfWork, before: datetime) -> list[str]:
+    """Serials whose facts have waited since before ``before`` for their first one are
+    refused as unknown: published and alerted once (the serial's first fact, when it
+    comes, applies them and resolves the alert); the dedup keys raised."""
+    stuck = await uow.assets.parked_since(before)
+    if not stuck:
+        return []
+    active = await uow.assets.active_alerts(dedup_key(REJECTED, fact.serial) for fact in stuck)
+    fresh = [fact for fact in stuck if dedup_key(REJECTED, fact.serial) not in active]
+    refused = [unknown_serial(fact) for fact in fresh]
+    await uow.record_device_events(refused)
+    for event in refused:
+        await uow.raise_alerts([refusal_alert(event)], event.source_event_id)
+    return [dedup_key(REJECTED, event.serial) for event in refused]
 
 
 async def sweep_round(runtime: ServiceRuntime, settings: AssetsSettings) -> str:

@@ -229,6 +229,23 @@ class Device:
         )
 
 
+def unknown_serial(fact: Fact) -> TransitionRefused:
+    """The refusal of a parked fact whose serial's first fact never came."""
+    attempted = fact.to_state or DeviceState.FAULTY
+    return TransitionRefused(
+        fact.serial,
+        fact.sku,
+        None,
+        attempted,
+        TransitionRejectionReason.UNKNOWN_SERIAL,
+        f"nothing is known of serial {fact.serial}: {fact.reason} has waited since "
+        f"{fact.at.isoformat()} for its receipt or stock found",
+        fact.location,
+        fact.at,
+        fact.source_event_id,
+    )
+
+
 def replay_parked(device: Device, parked: list[Fact]) -> None:
     """Apply a serial's parked facts to its new device in time order: those after its
     first fact move it on, those before are superseded."""
