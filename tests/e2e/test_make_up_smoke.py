@@ -28,6 +28,29 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Stockwire is up"
 FSM_EXAMPLE = ROOT / "contracts/examples/fsm.job-events.v1/v1/fsm.parts.issued.json"
+ALERTMANAGER_FIRING = {
+    "version": "4",
+    "groupKey": '{}:{alertname="OntDown"}',
+    "truncatedAlerts": 0,
+    "status": "firing",
+    "receiver": "stockwire",
+    "groupLabels": {"alertname": "OntDown"},
+    "commonLabels": {"alertname": "OntDown"},
+    "commonAnnotations": {},
+    "externalURL": "http://alertmanager:9093",
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {"alertname": "OntDown", "severity": "critical", "serial": "ALCLB2C4D6E8"},
+            "annotations": {"summary": "LOS"},
+            "startsAt": "2026-12-02T07:12:44Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus:9090/graph",
+            "fingerprint": "4f1c2a9e7b3d8c51",
+        }
+    ],
+}
+"""What Alertmanager posts when an ONT goes down (its v4 webhook)."""
 STARTUP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 60
 NOT_INHERITED = (
@@ -203,6 +226,19 @@ def test_make_up_serves_the_dev_token_and_the_dev_webhook_secret_and_stops_on_ct
 
     # Then it is accepted
     assert webhook.status_code == 202, webhook.text
+
+    # And Alertmanager reaches the assets webhook with the monitoring secret make up printed
+    monitoring_file = state_dir / "monitoring-webhook-secret"
+    monitoring = monitoring_file.read_text().strip()
+    assert monitoring_file.stat().st_mode & 0o777 == 0o600
+    assert f"monitoring {monitoring}" in output.text()
+    with httpx.Client(base_url=assets, trust_env=False, timeout=10) as http:
+        reported = http.post(
+            "/api/v1/webhooks/alertmanager",
+            json=ALERTMANAGER_FIRING,
+            headers={"Authorization": f"Bearer {monitoring}"},
+        )
+    assert reported.status_code == 202, reported.text
 
     # When a second make up starts on the same state directory
     second = subprocess.run(

@@ -32,6 +32,10 @@ class StateDir:
     def fsm_webhook_secret(self) -> Path:
         return self.root / "fsm-webhook-secret"
 
+    @property
+    def monitoring_webhook_secret(self) -> Path:
+        return self.root / "monitoring-webhook-secret"
+
     def log(self, name: str) -> Path:
         return self.logs / f"{name}.log"
 

@@ -1,6 +1,6 @@
 """The development secrets ``make up`` hands out, and how services learn of them: an admin
-API token, an FSM webhook secret and the notifier's acknowledge-link key, new on every
-run."""
+API token, an FSM webhook secret, the monitoring webhooks' secret and the notifier's
+acknowledge-link key, new on every run."""
 
 import json
 import os

@@ -176,6 +176,9 @@ async def _start(
     webhook_secret = new_secret()
     write_secret(state.fsm_webhook_secret, webhook_secret)
     env["STOCKWIRE_FSM_WEBHOOK_SECRET"] = webhook_secret
+    monitoring_secret = new_secret()
+    write_secret(state.monitoring_webhook_secret, monitoring_secret)
+    env["STOCKWIRE_ASSETS_MONITORING_WEBHOOK_SECRET"] = monitoring_secret
     # Messages carry acknowledge links; a new key each run, so old links stop working.
     env["STOCKWIRE_NOTIFIER_LINK_SECRET"] = new_secret()
     settings = Settings(kafka_bootstrap_servers=bootstrap, database_url=SecretStr(database_url))
@@ -196,6 +199,10 @@ async def _start(
         f"fsm secret {webhook_secret}",
         f"           (signs calls to the stock FSM webhook; also in {state.fsm_webhook_secret}; "
         "see docs/running.md)",
+        f"monitoring {monitoring_secret}",
+        "           (Alertmanager, Zabbix and LibreNMS send it as 'Authorization: Bearer "
+        f"<secret>' to the assets webhooks; also in {state.monitoring_webhook_secret}; "
+        "see docs/assets.md)",
         summary[-1],
     ]
     return running
