@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from stock_refs import item, q, ref, seed
 
-from stockwire.runtime import purging
+from stockwire.runtime import periodic
 from stockwire.runtime.http.idempotency import purge_expired
 from stockwire.stock.bootstrap import bootstrap
 from stockwire.stock.settings import StockSettings
@@ -182,7 +182,7 @@ async def test_an_unreachable_database_is_logged_and_retried_without_stopping_th
         }
     )
     app, _ = bootstrap(settings, consumers=False)
-    logger = logging.getLogger(purging.__name__)
+    logger = logging.getLogger(periodic.__name__)
     logger.addHandler(caplog.handler)
     running_before = asyncio.all_tasks()
     try:
@@ -271,7 +271,7 @@ async def _failures_logged(caplog: pytest.LogCaptureFixture, count: int) -> bool
     failures = [
         record
         for record in caplog.records
-        if record.name == purging.__name__ and record.levelno == logging.WARNING
+        if record.name == periodic.__name__ and record.levelno == logging.WARNING
     ]
     return len(failures) >= count
 

@@ -10,9 +10,7 @@ of the event that caused it (:class:`~stockwire.runtime.causes.Causes`).
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
+from datetime import datetime
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,7 +37,7 @@ from stockwire.contracts.ids import new_id
 from stockwire.runtime.causes import Causes
 from stockwire.runtime.consumer import Received
 from stockwire.runtime.outbox import OutboxWriter, Staged
-from stockwire.runtime.transient import commit
+from stockwire.runtime.unit_of_work import SessionScope, utc_now
 
 TEXT_MAX = 500
 
@@ -52,8 +50,7 @@ def device_link(base_url: str, serial: str) -> str:
     return f"{base_url}/api/v1/devices/{quote(serial, safe='')}"
 
 
-class AssetsUnitOfWork:
-    session: AsyncSession
+class AssetsUnitOfWork(SessionScope):
     assets: AssetsRepository
     records: RecordsRepository
 
@@ -63,15 +60,13 @@ class AssetsUnitOfWork:
         outbox: OutboxWriter,
         *,
         public_url: str,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         session: AsyncSession | None = None,
         causes: Sequence[Received] = (),
     ) -> None:
-        self._sessions = sessions
-        self._given = session
+        super().__init__(sessions, session=session, clock=clock)
         self._outbox = outbox
         self.public_url = public_url
-        self._clock = clock
         self._causes = Causes(causes)
         self._staged: list[Staged] = []
         self._history: list[HistoryRow] = []
@@ -88,36 +83,17 @@ class AssetsUnitOfWork:
         """A unit of work inside a consumer's transaction, applying ``causes``."""
         return cls(None, outbox, public_url=public_url, session=session, causes=causes)
 
-    def now(self) -> datetime:
-        return self._clock()
-
-    async def __aenter__(self) -> Self:
-        if self._given is not None:
-            self.session = self._given
-        else:
-            assert self._sessions is not None
-            self.session = self._sessions()
+    def opened(self) -> None:
         self.assets = AssetsRepository(self.session)
         self.records = RecordsRepository(self.session)
         self._staged = []
         self._history = []
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._given is None:
-            await self.session.rollback()
-            await self.session.close()
 
     def publish(self, payload: Event, source: uuid.UUID | None = None) -> None:
         """Publish ``payload`` when the unit of work commits (``source``: the event id
         that caused it, if any)."""
         self._staged.append(
-            self._causes.stage(self._outbox, payload, source, occurred_at=self._clock())
+            self._causes.stage(self._outbox, payload, source, occurred_at=self.now())
         )
 
     def note(self, row: HistoryRow) -> None:
@@ -251,7 +227,7 @@ class AssetsUnitOfWork:
         """Publish each alert not already active, and remember it as active."""
         active = await self.assets.active_alerts(a.dedup_key for a in alerts)
         fresh = {a.dedup_key: a for a in alerts if a.dedup_key not in active}
-        now = self._clock()
+        now = self.now()
         for alert in fresh.values():
             self.publish(self._raised(alert, now), source)
         await self.assets.raise_alerts(
@@ -266,7 +242,7 @@ class AssetsUnitOfWork:
     ) -> None:
         """Publish the resolution of each alert that is active, and forget it."""
         active = await self.assets.active_alerts(r.dedup_key for r in resolutions)
-        now = self._clock()
+        now = self.now()
         done = {r.dedup_key: r for r in resolutions if r.dedup_key in active}
         for r in done.values():
             self.publish(
@@ -310,5 +286,4 @@ class AssetsUnitOfWork:
         await self._outbox.insert(self.session, self._staged)
         self._history = []
         self._staged = []
-        if self._given is None:
-            await commit(self.session)
+        await self.finish()

@@ -7,9 +7,7 @@ Leaving the block without committing rolls everything back, events included.
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +17,7 @@ from stockwire.contracts.base import Event
 from stockwire.contracts.catalog import CatalogItemUpserted, LocationUpserted
 from stockwire.contracts.ids import new_id
 from stockwire.runtime.outbox import OutboxWriter
+from stockwire.runtime.unit_of_work import SessionScope, utc_now
 
 
 def item_payload(record: ItemRecord) -> CatalogItemUpserted:
@@ -41,8 +40,7 @@ def location_payload(record: LocationRecord) -> LocationUpserted:
     )
 
 
-class CatalogUnitOfWork:
-    session: AsyncSession
+class CatalogUnitOfWork(SessionScope):
     items: ItemRepository
     locations: LocationRepository
 
@@ -50,29 +48,14 @@ class CatalogUnitOfWork:
         self,
         sessions: async_sessionmaker[AsyncSession],
         outbox: OutboxWriter,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self._sessions = sessions
+        super().__init__(sessions, clock=clock)
         self._outbox = outbox
-        self._clock = clock
 
-    def now(self) -> datetime:
-        return self._clock()
-
-    async def __aenter__(self) -> Self:
-        self.session = self._sessions()
+    def opened(self) -> None:
         self.items = ItemRepository(self.session)
         self.locations = LocationRepository(self.session)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.session.rollback()
-        await self.session.close()
 
     async def commit(self) -> None:
         """Stage every recorded event in the outbox, then commit change and events together.
@@ -87,4 +70,4 @@ class CatalogUnitOfWork:
             payloads.extend(location_payload(event.location) for event in location.events)
             location.events.clear()
         await self._outbox.add_many(self.session, payloads, correlation_id=new_id())
-        await self.session.commit()
+        await self.finish()

@@ -2,20 +2,17 @@
 the events it publishes (acknowledgements) commit together."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stockwire.notifier.configuration import ConfigurationRepository
 from stockwire.notifier.state import KeptState, StateRepository
 from stockwire.runtime.outbox import OutboxWriter
-from stockwire.runtime.transient import commit
+from stockwire.runtime.unit_of_work import SessionScope, utc_now
 
 
-class NotifierUnitOfWork:
-    session: AsyncSession
+class NotifierUnitOfWork(SessionScope):
     configuration: ConfigurationRepository
     state: StateRepository
 
@@ -23,15 +20,13 @@ class NotifierUnitOfWork:
         self,
         sessions: async_sessionmaker[AsyncSession] | None,
         outbox: OutboxWriter,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         *,
         session: AsyncSession | None = None,
         kept: KeptState | None = None,
     ) -> None:
-        self._sessions = sessions
-        self._given = session
+        super().__init__(sessions, session=session, clock=clock)
         self.outbox = outbox
-        self._clock = clock
         self._kept = kept or KeptState()
 
     @classmethod
@@ -41,30 +36,10 @@ class NotifierUnitOfWork:
         """A unit of work inside the caller's transaction (a consumer's batch)."""
         return cls(None, outbox, session=session, kept=kept)
 
-    def now(self) -> datetime:
-        return self._clock()
-
-    async def __aenter__(self) -> Self:
-        if self._given is not None:
-            self.session = self._given
-        else:
-            assert self._sessions is not None
-            self.session = self._sessions()
+    def opened(self) -> None:
         self.configuration = ConfigurationRepository(self.session)
         self.state = StateRepository(self.session, self._kept)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._given is None:
-            await self.session.rollback()
-            await self.session.close()
 
     async def commit(self) -> None:
         """Commit, unless the caller owns the transaction (it commits after the batch)."""
-        if self._given is None:
-            await commit(self.session)
+        await self.finish()

@@ -22,9 +22,7 @@ from an FSM event, through the alert it caused, to the chat message the notifier
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,7 +40,7 @@ from stockwire.contracts.stock import (
 from stockwire.runtime.causes import Causes
 from stockwire.runtime.consumer import Received
 from stockwire.runtime.outbox import OutboxWriter
-from stockwire.runtime.transient import commit
+from stockwire.runtime.unit_of_work import SessionScope, utc_now
 from stockwire.stock.domain.book import StockBook
 from stockwire.stock.domain.events import Alert, Movement, Rejection, Resolution
 from stockwire.stock.domain.model import Policy
@@ -203,8 +201,7 @@ def book_payloads(book: StockBook, base_url: str) -> list[tuple[Event, uuid.UUID
     return payloads
 
 
-class StockUnitOfWork:
-    session: AsyncSession
+class StockUnitOfWork(SessionScope):
     stock: StockRepository
 
     def __init__(
@@ -212,18 +209,16 @@ class StockUnitOfWork:
         sessions: async_sessionmaker[AsyncSession] | None,
         outbox: OutboxWriter,
         policy: Policy,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         *,
         public_url: str,
         session: AsyncSession | None = None,
         causes: Sequence[Received] = (),
     ) -> None:
-        self._sessions = sessions
-        self._given = session
+        super().__init__(sessions, session=session, clock=clock)
         self._outbox = outbox
         self.policy = policy
         self._public_url = public_url
-        self._clock = clock
         self._causes = Causes(causes)
         self._books: list[StockBook] = []
 
@@ -241,28 +236,9 @@ class StockUnitOfWork:
         events a consumer received, with the trace context each was written in."""
         return cls(None, outbox, policy, public_url=public_url, session=session, causes=causes)
 
-    def now(self) -> datetime:
-        return self._clock()
-
-    async def __aenter__(self) -> Self:
-        if self._given is not None:
-            self.session = self._given
-        else:
-            assert self._sessions is not None
-            self.session = self._sessions()
+    def opened(self) -> None:
         self.stock = StockRepository(self.session)
         self._books = []
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._given is None:
-            await self.session.rollback()
-            await self.session.close()
 
     def record(self, book: StockBook) -> None:
         """Publish what ``book`` recorded when the unit of work commits."""
@@ -275,7 +251,7 @@ class StockUnitOfWork:
         Each is staged in the flow of the applied event that caused it
         (:class:`~stockwire.runtime.causes.Causes`).
         """
-        now = self._clock()
+        now = self.now()
         rows = [
             self._causes.stage(self._outbox, payload, source, occurred_at=now)
             for book in self._books
@@ -283,5 +259,4 @@ class StockUnitOfWork:
         ]
         await self._outbox.insert(self.session, rows)
         self._books = []
-        if self._given is None:
-            await commit(self.session)
+        await self.finish()
