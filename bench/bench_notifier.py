@@ -62,7 +62,7 @@ import psutil
 import service_bench
 from aiokafka import AIOKafkaProducer
 from report import Target, progress, report
-from service_bench import LOG_DIR, BenchError
+from service_bench import LOG_DIR, BenchError, cpu_seconds, percentile
 
 from stockwire.contracts.envelope import wrap
 from stockwire.contracts.stock import StockAlertRaised
@@ -135,6 +135,10 @@ class NotifierService:
         if self._sampler is None:
             self._sampler = asyncio.create_task(self._sample_rss())
         return await self.process.wait_ready(READY_TIMEOUT_S)
+
+    @property
+    def pids(self) -> list[int]:
+        return [] if self.process.pid is None else [self.process.pid]
 
     def check(self) -> None:
         self.process.check()
@@ -360,39 +364,6 @@ async def wait_for(
         await asyncio.sleep(0.2)
 
 
-def cpu_seconds(service: NotifierService) -> dict[str, float]:
-    """CPU seconds used so far by the notifier (and its children), PostgreSQL's processes,
-    the broker (Tansu) and this benchmark, to see where a phase's time went."""
-    used: dict[str, float] = {"bench": 0.0, "postgres": 0.0, "broker": 0.0, "notifier": 0.0}
-    for proc in psutil.process_iter(["pid", "name", "cpu_times"]):
-        name = (proc.info["name"] or "").lower()
-        times = proc.info["cpu_times"]
-        if times is None:
-            continue
-        if proc.info["pid"] == os.getpid():
-            used["bench"] += times.user + times.system
-        elif name.startswith(("postgres", "postmaster")):
-            used["postgres"] += times.user + times.system
-        elif name.startswith("tansu"):
-            used["broker"] += times.user + times.system
-    pid = service.process.pid
-    if pid is not None:
-        with contextlib.suppress(psutil.Error):
-            root = psutil.Process(pid)
-            for proc in (root, *root.children(recursive=True)):
-                with contextlib.suppress(psutil.Error):
-                    times = proc.cpu_times()
-                    used["notifier"] += times.user + times.system
-    return used
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 # --------------------------------------------------------------------------- configuring
 
 
@@ -477,9 +448,9 @@ async def latency_phase(
     ]
     figures.published.update(a.key for a in alerts)
     progress(f"latency: {count} alerts at {LATENCY_RATE:.0f}/s ...")
-    cpu_before = cpu_seconds(service)
+    cpu_before = cpu_seconds(SERVICE, service.pids)
     publish_s = await publisher.publish(alerts, LATENCY_RATE)
-    cpu_after = cpu_seconds(service)
+    cpu_after = cpu_seconds(SERVICE, service.pids)
     arrival: dict[str, float] = {}
 
     def collect() -> None:

@@ -35,22 +35,18 @@ import contextlib
 import importlib.util
 import json
 import os
-import signal
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
-import psutil
 import service_bench
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from report import Target, progress, report
-from service_bench import LOG_DIR, BenchError
+from service_bench import BenchError, BenchService, checkpoint, fill_catalog, percentile
 from stock_ceiling import run_ceiling
 from stock_load import (
-    PLACEHOLDER_TIME,
     LoadGenerator,
     Publisher,
     Record,
@@ -58,18 +54,9 @@ from stock_load import (
     describe,
 )
 
-from stockwire.contracts.base import Event
-from stockwire.contracts.envelope import wrap
-from stockwire.contracts.topics import (
-    CATALOG_ITEMS,
-    CATALOG_LOCATIONS,
-    STOCK_LEVELS,
-    TopicSpec,
-)
-from stockwire.devstack.ports import free_port
-from stockwire.devstack.teststack import environment
+from stockwire.contracts.topics import STOCK_LEVELS
 from stockwire.runtime.db import asyncpg_dsn
-from stockwire.runtime.harness import ProcessFailed, ServiceProcess, migrate, tail
+from stockwire.runtime.harness import ProcessFailed, tail
 from stockwire.runtime.settings import Settings
 from stockwire.stock.settings import StockSettings
 
@@ -83,8 +70,6 @@ INSTANCES = int(os.environ.get("BENCH_INSTANCES", "1"))
 """Stock service processes, all in the same consumer groups (scale-out)."""
 STALL_S = float(os.environ.get("BENCH_STALL_SECONDS", "120"))
 """Give up when the service makes no progress for this long."""
-READY_TIMEOUT_S = 120
-STOP_TIMEOUT_S = 10
 RUN_LOCK = 0x5354_4245_4E43_4853 >> 1
 """Advisory lock key ("STBENCHS") that keeps two runs on one PostgreSQL apart."""
 
@@ -109,112 +94,6 @@ def service_missing() -> str | None:
         if found is None:
             return f"{what} does not exist yet"
     return None
-
-
-# --------------------------------------------------------------------------- the service
-
-
-class StockService:
-    """The stock service as child processes (``BENCH_INSTANCES``, one consumer group), their
-    memory sampled: the peak of their sum, overall and per phase of the run."""
-
-    def __init__(self, env: dict[str, str], instances: int) -> None:
-        self.env = env
-        self.instances = [
-            ServiceProcess.service(
-                SERVICE,
-                port=free_port(),
-                log_path=LOG_DIR / f"stock-service{'' if n == 1 else f'-{n}'}.log",
-                env=env,
-            )
-            for n in range(1, instances + 1)
-        ]
-        self.peak_rss = 0
-        self.phase = "start"
-        self.phase_peaks: dict[str, int] = {}
-        self._sampler: asyncio.Task[None] | None = None
-
-    @property
-    def log_path(self) -> Path:
-        return self.instances[0].log_path
-
-    @property
-    def pids(self) -> list[int]:
-        return [i.pid for i in self.instances if i.pid is not None]
-
-    async def migrate(self) -> None:
-        log_path = LOG_DIR / "stock-migrate.log"
-        log_path.unlink(missing_ok=True)  # one run's log per file: the harness appends
-        await migrate(SERVICE, log_path, self.env)
-
-    async def start(self) -> None:
-        for instance in self.instances:
-            instance.log_path.unlink(missing_ok=True)
-            await instance.start()
-        self._sampler = asyncio.create_task(self._sample_rss())
-
-    def check(self) -> None:
-        """Raise with the end of its log if a service process has exited."""
-        for instance in self.instances:
-            instance.check()
-
-    async def wait_ready(self) -> float:
-        started = time.perf_counter()
-        for instance in self.instances:
-            self.check()
-            await instance.wait_ready(READY_TIMEOUT_S - (time.perf_counter() - started))
-        return time.perf_counter() - started
-
-    async def stop(self) -> None:
-        if self._sampler is not None:
-            self._sampler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sampler
-        await asyncio.gather(*(self._stop(instance) for instance in self.instances))
-
-    @staticmethod
-    async def _stop(instance: ServiceProcess) -> None:
-        was_running = instance.running
-        if await instance.stop(STOP_TIMEOUT_S) == -signal.SIGKILL and was_running:
-            progress(
-                f"the stock service (pid {instance.pid}) did not stop within "
-                f"{STOP_TIMEOUT_S:.0f} s; it was killed"
-            )
-
-    async def _sample_rss(self) -> None:
-        roots = []
-        for pid in self.pids:
-            with contextlib.suppress(psutil.Error):
-                roots.append(psutil.Process(pid))
-        while True:
-            total = 0
-            for root in roots:
-                with contextlib.suppress(psutil.Error):
-                    for proc in (root, *root.children(recursive=True)):
-                        with contextlib.suppress(psutil.Error):
-                            total += proc.memory_info().rss
-            self.peak_rss = max(self.peak_rss, total)
-            self.phase_peaks[self.phase] = max(self.phase_peaks.get(self.phase, 0), total)
-            await asyncio.sleep(0.2)
-
-
-@contextlib.asynccontextmanager
-async def running_service(settings: Settings) -> AsyncIterator[StockService]:
-    """A migrated, ready stock service on a fresh database; stopped on the way out."""
-    admin = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
-    try:
-        name = settings.database_name(SERVICE)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-    env = {**os.environ, **environment(settings), "PYTHONUNBUFFERED": "1"}
-    service = StockService(env, INSTANCES)
-    await service.migrate()
-    try:
-        await service.start()
-        yield service
-    finally:
-        await service.stop()
 
 
 # --------------------------------------------------------------------------- observing
@@ -373,7 +252,7 @@ class ServiceDatabase:
 
 async def wait_applied(
     db: ServiceDatabase,
-    service: StockService,
+    service: BenchService,
     levels: LevelWatcher,
     marks: Marks,
     expected: int,
@@ -413,52 +292,11 @@ async def wait_applied(
 # --------------------------------------------------------------------------- phases
 
 
-async def fill_catalog(
-    publisher: Publisher,
-    db: ServiceDatabase,
-    service: StockService,
-    items: Sequence[Event],
-    locations: Sequence[Event],
-) -> None:
-    """Publish the catalog upserts and wait until the service's read copy has them all."""
-    records = [catalog_record(p, CATALOG_ITEMS) for p in items] + [
-        catalog_record(p, CATALOG_LOCATIONS) for p in locations
-    ]
-    await publisher.publish(records)
-    progress(f"catalog: published {len(items)} items and {len(locations)} locations; waiting ...")
-    started = time.perf_counter()
-    while True:
-        service.check()
-        have_items = await db.conn.fetchval("SELECT count(*) FROM catalog_items")
-        have_locations = await db.conn.fetchval("SELECT count(*) FROM catalog_locations")
-        if have_items >= len(items) and have_locations >= len(locations):
-            progress(f"catalog: the service has it after {time.perf_counter() - started:.1f}s")
-            return
-        if time.perf_counter() - started > STALL_S:
-            raise BenchError(
-                f"the stock service's catalog copy has {have_items}/{len(items)} items and "
-                f"{have_locations}/{len(locations)} locations after {STALL_S:.0f}s"
-            )
-        await asyncio.sleep(0.5)
-
-
-def catalog_record(payload: Event, spec: TopicSpec) -> Record:
-    envelope = wrap(payload, producer="catalog", occurred_at=PLACEHOLDER_TIME)
-    return Record(
-        topic=spec.name,
-        key=spec.key_for(payload).encode(),
-        value=envelope.model_dump_json().encode(),
-        event_id=envelope.event_id,
-        event_type=envelope.event_type,
-        legs=(),
-    )
-
-
 async def burst(
     records: Sequence[Record],
     publisher: Publisher,
     db: ServiceDatabase,
-    service: StockService,
+    service: BenchService,
     levels: LevelWatcher,
     label: str,
 ) -> PhaseResult:
@@ -492,19 +330,12 @@ class Latency:
     p99_visible_ms: float
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 async def paced(
     records: Sequence[Record],
     rate: float,
     publisher: Publisher,
     db: ServiceDatabase,
-    service: StockService,
+    service: BenchService,
     levels: LevelWatcher,
 ) -> Latency:
     service.phase = "latency"
@@ -620,17 +451,6 @@ async def run(settings: Settings) -> bool:
     return True
 
 
-async def checkpoint(settings: Settings) -> None:
-    """Flush what the ceiling wrote, so the service's run does not pay for it."""
-    conn = await asyncpg.connect(asyncpg_dsn(settings.server_url()))
-    try:
-        await conn.execute("CHECKPOINT")
-    except asyncpg.InsufficientPrivilegeError:
-        pass
-    finally:
-        await conn.close()
-
-
 @dataclass(frozen=True)
 class Memory:
     peak: float
@@ -647,7 +467,7 @@ async def end_to_end(
     load: list[Record],
     reservoir: list[Record],
 ) -> tuple[PhaseResult, Latency, Memory]:
-    async with running_service(settings) as service:
+    async with service_bench.running_service(settings, SERVICE, instances=INSTANCES) as service:
         ready_s = await service.wait_ready()
         progress(
             f"service: ready after {ready_s:.1f}s (pid {', '.join(map(str, service.pids))}, "
@@ -660,7 +480,7 @@ async def end_to_end(
             db = ServiceDatabase(conn)
             now = datetime.now(UTC)
             items, locations = generator.world.catalog_payloads(now)
-            await fill_catalog(publisher, db, service, items, locations)
+            await fill_catalog(publisher, db.conn, service, items, locations, STALL_S)
             seeded = await burst(seed, publisher, db, service, levels, "seed")
             progress(f"seed: {seeded.movements} movements in {seeded.seconds:.1f}s")
             e2e = await burst(load, publisher, db, service, levels, "load")

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.assets.domain.devices import Device, Fact, Failure
@@ -78,6 +78,54 @@ _DEVICE_COLUMNS = (
     "installed_since",
     "operating_hours",
 )
+_DEVICE_TYPES = {
+    "as_of": "timestamptz",
+    "received_at": "timestamptz",
+    "installed_since": "timestamptz",
+    "operating_hours": "numeric",
+}
+"""SQL types of the device columns that are not text."""
+
+
+def _insert_unnested(
+    table: sa.Table, columns: Sequence[tuple[str, str]], then: str = ""
+) -> sa.TextClause:
+    """``INSERT INTO table (columns) SELECT ... FROM unnest(an array per column) [then]``,
+    the columns given with their SQL types: any number of rows in one statement whose text
+    never changes, where an executemany renders, and PostgreSQL plans, a VALUES list for
+    every number of rows. Rows go in in the order given (an identity column keeps it)."""
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"CAST(:{name} AS {sql}[])" for name, sql in columns)
+    statement = sa.text(
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) "
+        f"WITH ORDINALITY AS given({names}, n) ORDER BY n {then}"
+    )
+    return statement.bindparams(
+        *(sa.bindparam(name, type_=ARRAY(table.c[name].type)) for name, _ in columns)
+    )
+
+
+_SAVE_DEVICES = _insert_unnested(
+    devices,
+    [(name, _DEVICE_TYPES.get(name, "text")) for name in _DEVICE_COLUMNS],
+    "ON CONFLICT (serial) DO UPDATE SET "
+    + ", ".join(
+        f"{n} = EXCLUDED.{n}" for n in _DEVICE_COLUMNS if n not in ("serial", "received_at")
+    )
+    + ", updated_at = now()",
+)
+
+_ADD_HISTORY = _insert_unnested(
+    device_history,
+    [
+        ("serial", "text"),
+        ("at", "timestamptz"),
+        ("kind", "text"),
+        ("summary", "text"),
+        ("detail", "jsonb"),
+        ("source_event_id", "uuid"),
+    ],
+)
 
 
 class AssetsRepository:
@@ -112,39 +160,25 @@ class AssetsRepository:
         return {row.serial: _device(row) for row in rows}
 
     async def save_devices(self, changed: Sequence[Device]) -> None:
-        if not changed:
-            return
-        values = [
-            {
-                "serial": d.serial,
-                "sku": d.sku,
-                "state": d.state.value,
-                "location": d.location,
-                "location_kind": d.location_kind.value if d.location_kind else None,
-                "region": d.region,
-                "job_id": d.job_id,
-                "as_of": d.as_of,
-                "received_at": d.received_at,
-                "installed_since": d.installed_since,
-                "operating_hours": d.operating_hours,
-            }
-            for d in changed
-        ]
-        statement = insert(devices)
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[devices.c.serial],
-                set_={
-                    **{
-                        name: statement.excluded[name]
-                        for name in _DEVICE_COLUMNS
-                        if name not in ("serial", "received_at")
-                    },
-                    "updated_at": sa.func.now(),
+        if changed:
+            await self.session.execute(
+                _SAVE_DEVICES,
+                {
+                    "serial": [d.serial for d in changed],
+                    "sku": [d.sku for d in changed],
+                    "state": [d.state.value for d in changed],
+                    "location": [d.location for d in changed],
+                    "location_kind": [
+                        d.location_kind.value if d.location_kind else None for d in changed
+                    ],
+                    "region": [d.region for d in changed],
+                    "job_id": [d.job_id for d in changed],
+                    "as_of": [d.as_of for d in changed],
+                    "received_at": [d.received_at for d in changed],
+                    "installed_since": [d.installed_since for d in changed],
+                    "operating_hours": [d.operating_hours for d in changed],
                 },
-            ),
-            values,
-        )
+            )
 
     async def parked(self, serials: Iterable[str]) -> dict[str, list[Fact]]:
         """The facts parked for ``serials``, which are taken out of the parking (the
@@ -190,18 +224,15 @@ class AssetsRepository:
     async def add_history(self, rows: Sequence[HistoryRow]) -> None:
         if rows:
             await self.session.execute(
-                sa.insert(device_history),
-                [
-                    {
-                        "serial": r.serial,
-                        "at": r.at,
-                        "kind": r.kind,
-                        "summary": r.summary,
-                        "detail": r.detail,
-                        "source_event_id": r.source_event_id,
-                    }
-                    for r in rows
-                ],
+                _ADD_HISTORY,
+                {
+                    "serial": [r.serial for r in rows],
+                    "at": [r.at for r in rows],
+                    "kind": [r.kind for r in rows],
+                    "summary": [r.summary for r in rows],
+                    "detail": [r.detail for r in rows],
+                    "source_event_id": [r.source_event_id for r in rows],
+                },
             )
 
     async def add_failures(self, rows: Sequence[dict[str, Any]]) -> set[str]:
