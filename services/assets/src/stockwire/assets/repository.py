@@ -63,6 +63,9 @@ class FirmwareMinimum:
     set_at: datetime
 
 
+SERIAL_LOCKS = 0x4153_4552
+"""The advisory lock namespace of serials ("ASER"), apart from the runtime's."""
+
 _KINDS = frozenset(kind.value for kind in LocationKind)
 
 _DEVICE_COLUMNS = (
@@ -145,12 +148,32 @@ class AssetsRepository:
             for code, kind, region in rows
         }
 
+    async def lock_serials(self, serials: Iterable[str]) -> None:
+        """Hold each serial's lock until the transaction ends, also for serials no device
+        row exists for yet: two transactions applying facts of one serial (its movements
+        come on different partitions, applied by different consumers or replicas) then
+        take turns, and the second sees the device the first created, or the facts it
+        parked, instead of parking a fact nobody would replay."""
+        wanted = sorted(set(serials))
+        if wanted:
+            await self.session.execute(
+                sa.text(
+                    "SELECT pg_advisory_xact_lock(:space, k) FROM ("
+                    "SELECT DISTINCT hashtext(s) AS k FROM unnest(CAST(:serials AS text[])) s "
+                    "ORDER BY k) AS keys"
+                ),
+                {"space": SERIAL_LOCKS, "serials": wanted},
+            )
+
     async def devices_for_update(self, serials: Iterable[str]) -> dict[str, Device]:
-        """The devices of ``serials`` that exist, locked until the transaction ends (in
-        serial order, so two transactions never wait on each other in a cycle)."""
+        """The devices of ``serials`` that exist, locked until the transaction ends: the
+        serials' locks first (:meth:`lock_serials`, also for serials with no device yet),
+        then the rows in serial order, so two transactions never wait on each other in a
+        cycle."""
         wanted = sorted(set(serials))
         if not wanted:
             return {}
+        await self.lock_serials(wanted)
         rows = await self.session.execute(
             sa.select(*(devices.c[name] for name in _DEVICE_COLUMNS))
             .where(devices.c.serial.in_(wanted))
