@@ -132,3 +132,12 @@ def test_a_failure_report_of_a_device_not_in_service_records_nothing():
     device.apply(fact(1, None, failure=Failure(FailureSource.MONITORING, "LOS")))
     assert not [e for e in device.events if isinstance(e, FailureNoted)]
     assert device.state is S.IN_STOCK
+
+
+def test_a_report_that_changes_nothing_does_not_supersede_the_movement_it_overtook():
+    device = received()
+    device.apply(fact(1, S.ALLOCATED))
+    device.apply(fact(3, None, failure=Failure(FailureSource.MONITORING, "LOS")))
+    device.apply(fact(2, S.INSTALLED, location="CUST-1"))
+    assert device.state is S.INSTALLED
+    assert not [e for e in device.events if isinstance(e, Superseded)]

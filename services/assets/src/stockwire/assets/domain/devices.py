@@ -158,6 +158,10 @@ class Device:
         attempted = fact.to_state or self.state
         if fact.failure is not None and fact.to_state is None and self.state in IN_SERVICE:
             attempted = DeviceState.FAULTY
+        if fact.to_state is None and attempted is self.state:
+            # A report that changes nothing (a failure of a device not in service) does not
+            # make the device's state newer: a movement it overtook still applies.
+            return
         reason = refusal(self.state, attempted)
         if reason is not None:
             self._refuse(fact, attempted, reason, _refusal_message(self, attempted, reason))
