@@ -84,7 +84,9 @@ async def test_a_device_reported_down_is_alerted_with_its_models_failure_rate_un
     assert [e["event_type"] for e in events] == ["assets.alert.raised", "assets.alert.resolved"]
 
 
-async def test_degraded_then_recovered_sets_and_clears_the_health(producer, reader):
+async def test_degraded_then_recovered_sets_and_clears_the_health_and_a_new_firmware_is_logged(
+    producer, reader
+):
     serial, _, _ = await installed(producer, reader)
     await publish(
         producer,
@@ -102,6 +104,13 @@ async def test_degraded_then_recovered_sets_and_clears_the_health(producer, read
     )
     assert degraded is not None and degraded["device"]["health"] == "degraded"
     assert degraded["device"]["firmware_version"] == "3FE49568IJHK15"
+    log = (await reader.get(f"/api/v1/devices/{serial}/maintenance")).json()
+    [upgrade] = log["entries"]
+    assert (upgrade["kind"], upgrade["performed_by"], upgrade["firmware_version"]) == (
+        "firmware_upgrade",
+        "alertmanager",
+        "3FE49568IJHK15",
+    )
 
     await publish(
         producer,

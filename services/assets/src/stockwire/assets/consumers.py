@@ -10,7 +10,7 @@ redelivered event changes nothing) and the offset commit after the transaction.
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockwire.assets import handlers
+from stockwire.assets import handlers, handlers_reports
 from stockwire.assets.domain.monitoring import ReportKind
 from stockwire.assets.domain.movements import Moved
 from stockwire.assets.domain.reports import Report
@@ -82,7 +82,7 @@ def _reports_handle(runtime: ServiceRuntime, public_url: str) -> Handle:
         reports = [r for received in batch if (r := report(received)) is not None]
         if reports:
             uow = AssetsUnitOfWork.within(session, runtime.outbox, batch, public_url=public_url)
-            await handlers.apply_reports(reports, uow)
+            await handlers_reports.apply_reports(reports, uow)
 
     return handle
 

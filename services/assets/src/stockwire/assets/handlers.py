@@ -14,11 +14,7 @@ from stockwire.assets.domain.devices import (
     replay_parked,
 )
 from stockwire.assets.domain.firmware import SetMinimum
-from stockwire.assets.domain.mac import normal_mac
-from stockwire.assets.domain.monitoring import ReportKind
 from stockwire.assets.domain.movements import Moved, Place, destination, movement_fact
-from stockwire.assets.domain.reports import Report, failure_fact, health_after
-from stockwire.assets.domain.reports import summary as report_summary
 from stockwire.assets.repository import FirmwareMinimum, HistoryRow
 from stockwire.assets.unit_of_work import AssetsUnitOfWork, clip
 from stockwire.contracts.vocabulary import (
@@ -62,58 +58,6 @@ async def apply_movements(moves: Sequence[Moved], uow: AssetsUnitOfWork) -> None
             if fact is not None:
                 facts.append(fact)
         await apply_facts(facts, uow)
-        await uow.commit()
-
-
-async def apply_reports(reports: Sequence[Report], uow: AssetsUnitOfWork) -> None:
-    """What monitoring reported: failures of devices in service, health, and where the
-    network saw each serial (kept for reconciliation, also for serials the records do not
-    have)."""
-    async with uow:
-        skus = await uow.assets.skus_of(r.serial for r in reports)
-        known = [r for r in reports if r.serial in skus]
-        emitted = await apply_facts(
-            [failure_fact(r, skus[r.serial]) for r in known if r.kind is ReportKind.FAILED],
-            uow,
-        )
-        await device_failures.tell(emitted, known, uow)
-        health = {r.serial: h.value for r in known if (h := health_after(r)) is not None}
-        await uow.assets.set_health(health)
-        await uow.assets.learn_macs({r.serial: normal_mac(r.mac) for r in known if r.mac})
-        await uow.assets.learn_firmware(
-            [(r.serial, r.firmware_version, r.at) for r in known if r.firmware_version]
-        )
-        latest = {r.serial: r for r in sorted(reports, key=lambda each: each.at)}
-        await uow.assets.keep_sightings(
-            [
-                {
-                    "serial": r.serial,
-                    "mac": normal_mac(r.mac) if r.mac else None,
-                    "site": r.site,
-                    "source": r.source,
-                    "seen_at": r.at,
-                    "firmware_version": r.firmware_version,
-                }
-                for r in latest.values()
-            ]
-        )
-        for r in known:
-            uow.note(
-                HistoryRow(
-                    r.serial,
-                    r.at,
-                    "monitoring",
-                    clip(report_summary(r)),
-                    {
-                        "report": r.kind.value,
-                        "source": r.source,
-                        "severity": r.severity,
-                        "site": r.site,
-                        "firmware_version": r.firmware_version,
-                    },
-                    r.source_event_id,
-                )
-            )
         await uow.commit()
 
 

@@ -8,6 +8,7 @@ timeline rows and the outbox events; a state change goes through
 answer for an Idempotency-Key in the same transaction and commits once.
 """
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -89,6 +90,16 @@ async def record_maintenance(cmd: RecordMaintenance, uow: AssetsUnitOfWork) -> M
     device = await _device(cmd.serial, uow)
     records.writable(device)
     entry = Maintenance.of(cmd, device.sku, str(new_id()))
+    await append_maintenance(entry, uow)
+    return entry
+
+
+async def append_maintenance(
+    entry: Maintenance, uow: AssetsUnitOfWork, source_event_id: uuid.UUID | None = None
+) -> None:
+    """Append ``entry`` to its device's log, published and in its timeline; a firmware
+    upgrade later than the firmware last reported becomes the device's firmware. A
+    maintenance HTTP command and a firmware change monitoring reports both end here."""
     await uow.records.add_maintenance(
         {
             "maintenance_id": entry.maintenance_id,
@@ -123,7 +134,9 @@ async def record_maintenance(cmd: RecordMaintenance, uow: AssetsUnitOfWork) -> M
             currency=entry.currency,
             firmware_version=entry.firmware_version,
             note=entry.note,
-        )
+            source_event_id=source_event_id,
+        ),
+        source_event_id,
     )
     uow.note(
         HistoryRow(
@@ -139,7 +152,6 @@ async def record_maintenance(cmd: RecordMaintenance, uow: AssetsUnitOfWork) -> M
             },
         )
     )
-    return entry
 
 
 async def set_warranty(cmd: SetWarranty, uow: AssetsUnitOfWork) -> DeviceRow:

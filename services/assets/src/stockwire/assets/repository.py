@@ -299,21 +299,19 @@ class AssetsRepository:
                 [{"b_serial": serial, "b_mac": mac} for serial, mac in macs.items()],
             )
 
-    async def learn_firmware(self, reported: Sequence[tuple[str, str, datetime]]) -> None:
-        """The firmware each (serial, version, at) says a device runs, unless a later
-        report (monitoring, or a firmware upgrade in its maintenance log) said otherwise."""
-        if reported:
-            await self.session.execute(
-                sa.update(devices)
-                .where(
-                    devices.c.serial == sa.bindparam("b_serial"),
-                    firmware_known_before(sa.bindparam("b_at")),
-                )
-                .values(
-                    firmware_version=sa.bindparam("b_version"), firmware_at=sa.bindparam("b_at")
-                ),
-                [{"b_serial": s, "b_version": v, "b_at": at} for s, v, at in reported],
+    async def firmware_of(
+        self, serials: Iterable[str]
+    ) -> dict[str, tuple[str | None, datetime | None]]:
+        """Each device's recorded firmware and since when."""
+        wanted = sorted(set(serials))
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            sa.select(devices.c.serial, devices.c.firmware_version, devices.c.firmware_at).where(
+                devices.c.serial.in_(wanted)
             )
+        )
+        return {serial: (version, at) for serial, version, at in rows}
 
     async def keep_sightings(self, rows: Sequence[dict[str, Any]]) -> None:
         """The latest sighting of each serial; an older one than kept changes nothing."""
