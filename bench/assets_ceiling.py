@@ -7,8 +7,9 @@ one batch (``STOCKWIRE_ASSETS_BATCH_SIZE``, default 500), to the assets service'
 tables (``stockwire.assets.tables``) in a database of their own. Per transaction: one
 ``INSERT ... ON CONFLICT DO UPDATE`` of every device the batch touches (its row after the
 batch, in serial order); one of the sighting of every serial monitoring reported (the
-latest); the timeline rows by COPY (one per event, one more per state change); and an
-outbox row per state change by COPY (a ``DeviceStateChanged`` envelope, built as a plain
+latest); the timeline rows by COPY (one per event, one more per state change); the fact
+kept for a later rebuild by COPY (one per event of a device); and an outbox row per state
+change by COPY (a ``DeviceStateChanged`` envelope, built as a plain
 dict). That is about as little as any implementation of the same tables can do, so the
 service's rate over this one says what its consumers, rules, inbox, outbox relay and
 Kafka cost.
@@ -135,6 +136,7 @@ async def apply(conn: asyncpg.Connection, records: Sequence[AssetRecord]) -> int
     devices: dict[str, Device] = {}
     sightings: dict[str, tuple[str, str | None, str | None, str, datetime]] = {}
     history: list[tuple[object, ...]] = []
+    facts: list[tuple[object, ...]] = []
     outbox: list[tuple[object, ...]] = []
     for record in records:
         write = record.write
@@ -150,6 +152,7 @@ async def apply(conn: asyncpg.Connection, records: Sequence[AssetRecord]) -> int
         history.append(
             (write.serial, write.at, write.kind, write.summary, json.dumps(detail), record.event_id)
         )
+        facts.append((write.serial, write.at, json.dumps({**detail, "reason": write.summary})))
         if write.change is not None:
             before, after = write.change
             summary = f"{before or 'nothing'} -> {after}: {write.summary}"
@@ -181,6 +184,10 @@ async def apply(conn: asyncpg.Connection, records: Sequence[AssetRecord]) -> int
         if history:
             await conn.copy_records_to_table(
                 "device_history", records=history, columns=HISTORY_COLUMNS
+            )
+        if facts:
+            await conn.copy_records_to_table(
+                "device_facts", records=facts, columns=("serial", "at", "fact")
             )
         if outbox:
             await conn.copy_records_to_table("outbox", records=outbox, columns=COPY_COLUMNS)

@@ -4,6 +4,7 @@ and out-of-order deliveries leave the state right, applied once."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from assets_refs import (
@@ -229,3 +230,43 @@ async def parked(runtime, serial: str) -> int:
             await conn.scalar(sa.select(sa.func.count()).where(parked_facts.c.serial == serial))
             or 0
         )
+
+
+async def test_a_late_install_rebuilds_the_device_so_its_operating_time_counts(
+    producer, reader, assets_runtime
+):
+    s = await sites(producer)
+    serial, sku = ref("SN"), ref("ONT")
+    start = datetime.now(UTC) - timedelta(hours=10)
+    receipt, issue, install = life(serial, sku, s, start)
+    returned = movement(
+        MovementKind.RETURN,
+        serial,
+        sku,
+        s.warehouse,
+        at=start + timedelta(hours=5),
+        condition=ReturnCondition.FAULTY,
+    )
+    for step, state in ((receipt, "in_stock"), (issue, "allocated"), (returned, "faulty")):
+        await publish(producer, step)
+        await device_in(reader, serial, state)
+    late = install.model_copy(update={"recorded_at": start + timedelta(hours=3)})
+
+    await publish(producer, late)
+
+    found = await eventually(
+        lambda: device(reader, serial),
+        lambda found: (
+            found is not None and any(e["kind"] == "superseded" for e in found["timeline"])
+        ),
+    )
+    assert found is not None
+    assert found["device"]["state"] == "faulty"
+    assert Decimal(found["device"]["operating_hours"]) == Decimal("2.000")
+    published = await outbox_events(assets_runtime.engine, serial)
+    changes = [
+        (e["payload"]["from_state"], e["payload"]["to_state"])
+        for e in published
+        if e["event_type"] == "assets.device.state-changed"
+    ]
+    assert changes == [(None, "in_stock"), ("in_stock", "allocated"), ("allocated", "faulty")]

@@ -13,6 +13,7 @@ from stockwire.assets.domain.devices import (
     Superseded,
     TransitionRefused,
     failure_id,
+    rebuild,
     replay_parked,
 )
 from stockwire.contracts.vocabulary import DeviceState as S
@@ -141,3 +142,59 @@ def test_a_report_that_changes_nothing_does_not_supersede_the_movement_it_overto
     device.apply(fact(2, S.INSTALLED, location="CUST-1"))
     assert device.state is S.INSTALLED
     assert not [e for e in device.events if isinstance(e, Superseded)]
+
+
+def late_fact_rebuilds(device: Device, late: Fact, earlier: list[Fact]) -> Device:
+    device.apply(late)
+    assert device.late
+    return rebuild(device, [*earlier, *device.facts])
+
+
+def test_a_late_install_rebuilds_the_operating_time_it_overtook():
+    receipt = fact(0, S.IN_STOCK, location="WH-1")
+    device = Device.first(receipt)
+    assert device is not None
+    faulty = fact(5, S.FAULTY, failure=Failure(FailureSource.FAULTY_RETURN, "dead"))
+    for each in (fact(1, S.ALLOCATED), faulty):
+        device.apply(each)
+    assert device.operating_hours == 0
+
+    rebuilt = late_fact_rebuilds(device, fact(3, S.INSTALLED, location="CUST-1"), [])
+
+    assert rebuilt.state is S.FAULTY
+    assert rebuilt.operating_hours == Decimal(2)
+    assert not rebuilt.late
+    assert [e for e in rebuilt.events if isinstance(e, StateChanged)] == [
+        e for e in device.events if isinstance(e, StateChanged)
+    ]
+
+
+def test_a_late_fact_that_changes_where_the_history_ends_is_told_as_one_state_change():
+    device = received()
+    for each in (fact(1, S.ALLOCATED), fact(3, S.INSTALLED, location="CUST-1")):
+        device.apply(each)
+    returned = fact(2, S.FAULTY, failure=Failure(FailureSource.FAULTY_RETURN, "DOA"))
+
+    rebuilt = late_fact_rebuilds(device, returned, [])
+
+    assert rebuilt.state is S.FAULTY
+    correction = rebuilt.events[-1]
+    assert isinstance(correction, StateChanged)
+    assert (correction.from_state, correction.to_state) == (S.INSTALLED, S.FAULTY)
+    assert correction.source_event_id == returned.source_event_id
+    [failure] = [e for e in rebuilt.events if isinstance(e, FailureNoted)]
+    assert failure.source is FailureSource.FAULTY_RETURN
+
+
+def test_a_rebuild_keeps_the_facts_of_earlier_transactions():
+    receipt, issue = fact(0, S.IN_STOCK), fact(1, S.ALLOCATED)
+    stored = Device.first(receipt)
+    assert stored is not None
+    stored.apply(issue)
+    loaded = Device(stored.serial, stored.sku, stored.state, stored.as_of, stored.received_at)
+    loaded.apply(fact(4, S.INSTALLED))
+
+    rebuilt = late_fact_rebuilds(loaded, fact(2, S.IN_TRANSIT), [receipt, issue])
+
+    assert rebuilt.state is S.INSTALLED
+    assert rebuilt.installed_since == T0 + timedelta(hours=4)

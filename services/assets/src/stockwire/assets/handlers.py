@@ -11,6 +11,7 @@ from stockwire.assets.domain.devices import (
     Fact,
     StateChanged,
     TransitionRefused,
+    rebuild,
     replay_parked,
 )
 from stockwire.assets.domain.firmware import SetMinimum
@@ -83,6 +84,12 @@ async def apply_facts(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> list[Devi
         replay_parked(created, parked.pop(fact.serial, []))
         emitted.extend(created.events)
     await uow.assets.park([fact for waiting in parked.values() for fact in waiting])
+    for serial, device in list(devices.items()):
+        if device.late:
+            told = len(device.events)
+            history = [*await uow.assets.facts_of(serial), *device.facts]
+            devices[serial] = rebuilt = rebuild(device, history)
+            emitted.extend(rebuilt.events[told:])
     await record_changes(list(devices.values()), emitted, uow)
     return emitted
 
@@ -95,6 +102,7 @@ async def record_changes(
     appeared and that an RMA named as a replacement is linked to the unit it replaces.
     Consumers and HTTP commands both end here."""
     await uow.assets.save_devices([d for d in devices if d.events])
+    await uow.assets.keep_facts([fact for d in devices for fact in d.facts])
     await _link_replacements(events, uow)
     await uow.record_device_events(events)
     await _alert_on_refusals(events, uow)

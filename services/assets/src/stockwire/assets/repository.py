@@ -17,6 +17,7 @@ from stockwire.assets.domain.movements import Place
 from stockwire.assets.tables import (
     CATALOG_COPY,
     active_alerts,
+    device_facts,
     device_history,
     devices,
     failures,
@@ -116,6 +117,10 @@ _SAVE_DEVICES = _insert_unnested(
         f"{n} = EXCLUDED.{n}" for n in _DEVICE_COLUMNS if n not in ("serial", "received_at")
     )
     + ", updated_at = now()",
+)
+
+_KEEP_FACTS = _insert_unnested(
+    device_facts, [("serial", "text"), ("at", "timestamptz"), ("fact", "jsonb")]
 )
 
 _ADD_HISTORY = _insert_unnested(
@@ -236,6 +241,27 @@ class AssetsRepository:
         )
         first = {serial: fact for serial, fact in rows}
         return [fact_of(fact) for fact in first.values()]
+
+    async def keep_facts(self, facts: Sequence[Fact]) -> None:
+        """Keep the facts devices were given, in order (:func:`~.domain.devices.rebuild`)."""
+        if facts:
+            await self.session.execute(
+                _KEEP_FACTS,
+                {
+                    "serial": [f.serial for f in facts],
+                    "at": [f.at for f in facts],
+                    "fact": [fact_json(f) for f in facts],
+                },
+            )
+
+    async def facts_of(self, serial: str) -> list[Fact]:
+        """Every fact kept for ``serial``, in the order they were kept."""
+        rows = await self.session.execute(
+            sa.select(device_facts.c.fact)
+            .where(device_facts.c.serial == serial)
+            .order_by(device_facts.c.id)
+        )
+        return [fact_of(fact) for fact in rows.scalars()]
 
     async def park(self, facts: Sequence[Fact]) -> None:
         if facts:

@@ -4,8 +4,9 @@
 its health and firmware as monitoring and maintenance last reported them, and a warranty
 end set by hand. ``device_history`` is the timeline: one row for everything that
 happened to a serial (movements, state changes, refusals, maintenance, failures, RMAs,
-sightings, disposal), in the order it happened. ``parked_facts`` keeps facts about a
-serial that arrived before its first one (see :mod:`.domain.devices`).
+sightings, disposal), in the order it happened. ``device_facts`` keeps every fact a
+device was given, so a late one can rebuild it in time order; ``parked_facts`` keeps
+facts about a serial that arrived before its first one (see :mod:`.domain.devices`).
 
 ``maintenance``, ``failures``, ``rmas`` and ``disposals`` are the records people and
 reliability figures read; ``sightings`` the latest report from the network of each serial
@@ -81,6 +82,16 @@ device_history = sa.Table(
         "at",
         postgresql_where=sa.text("kind = 'state_changed'"),
     ),
+)
+
+device_facts = sa.Table(
+    "device_facts",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("serial", sa.Text, nullable=False),
+    _at("at"),
+    sa.Column("fact", JSONB, nullable=False),
+    sa.Index("device_facts_serial", "serial", "at", "id"),
 )
 
 parked_facts = sa.Table(

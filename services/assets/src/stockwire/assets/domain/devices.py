@@ -13,6 +13,7 @@ right whatever the order:
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -130,6 +131,11 @@ class Device:
     operating_hours: Decimal = Decimal(0)
     """Operating time of installations that have ended."""
     events: list[DeviceEvent] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    """The facts given to the device since it was loaded, applied or not (kept, so that a
+    late fact can rebuild it: :func:`rebuild`)."""
+    late: bool = False
+    """A fact older than :attr:`as_of` arrived: the device must be rebuilt."""
 
     @classmethod
     def first(cls, fact: Fact) -> "Device | None":
@@ -138,14 +144,17 @@ class Device:
         if fact.to_state is None or refusal(None, fact.to_state) is not None:
             return None
         device = cls(fact.serial, fact.sku, fact.to_state, fact.at, fact.at)
+        device.facts.append(fact)
         device._arrive(fact)
         device.events.append(_changed(None, fact))
         return device
 
     def apply(self, fact: Fact) -> None:
         """Apply one fact, recording what it did in :attr:`events`."""
+        self.facts.append(fact)
         if fact.at < self.as_of:
             self.events.append(Superseded(fact))
+            self.late = True
             return
         if fact.sku != self.sku:
             self._refuse(
@@ -248,6 +257,48 @@ def unknown_serial(fact: Fact) -> TransitionRefused:
         fact.at,
         fact.source_event_id,
     )
+
+
+def rebuild(device: Device, history: Sequence[Fact]) -> Device:
+    """The device as every one of its facts (``history``: all it was ever given, this
+    transaction's included), applied in the order they happened, makes it.
+
+    A late fact changes the past: the device's state, place and operating time become
+    what the facts in time order give. Nothing already told is told again: the new
+    device's events are those ``device`` recorded, the failures the replay finds (a
+    failure's id is its cause's, so one already recorded is not recorded twice), and one
+    state change from where ``device`` stood to where the replay ends, if they differ.
+    Facts before the serial's first one cannot start its life and are passed over."""
+    rebuilt: Device | None = None
+    for fact in sorted(history, key=lambda each: each.at):
+        if rebuilt is None:
+            rebuilt = Device.first(fact)
+        else:
+            rebuilt.apply(fact)
+    if rebuilt is None:
+        return device
+    told = list(device.events)
+    told += [e for e in rebuilt.events if isinstance(e, FailureNoted)]
+    if rebuilt.state is not device.state:
+        late = next(e.fact for e in reversed(device.events) if isinstance(e, Superseded))
+        told.append(
+            StateChanged(
+                device.serial,
+                device.sku,
+                device.state,
+                rebuilt.state,
+                rebuilt.location,
+                rebuilt.location_kind,
+                rebuilt.job_id,
+                f"history rebuilt in time order after a late fact ({late.reason})",
+                rebuilt.as_of,
+                late.source_event_id,
+            )
+        )
+    rebuilt.events = told
+    rebuilt.facts = list(device.facts)
+    rebuilt.received_at = min(device.received_at, rebuilt.received_at)
+    return rebuilt
 
 
 def replay_parked(device: Device, parked: list[Fact]) -> None:
