@@ -135,13 +135,19 @@ def test_a_failure_report_of_a_device_not_in_service_records_nothing():
     assert device.state is S.IN_STOCK
 
 
-def test_a_report_that_changes_nothing_does_not_supersede_the_movement_it_overtook():
+def test_a_movement_overtaken_by_a_failure_report_is_late_and_the_failure_then_counts():
     device = received()
     device.apply(fact(1, S.ALLOCATED))
-    device.apply(fact(3, None, failure=Failure(FailureSource.MONITORING, "LOS")))
-    device.apply(fact(2, S.INSTALLED, location="CUST-1"))
-    assert device.state is S.INSTALLED
-    assert not [e for e in device.events if isinstance(e, Superseded)]
+    down = fact(3, None, failure=Failure(FailureSource.MONITORING, "LOS"))
+    device.apply(down)
+    assert device.state is S.ALLOCATED
+
+    rebuilt = late_fact_rebuilds(device, fact(2, S.INSTALLED, location="CUST-1"), [])
+
+    assert rebuilt.state is S.FAULTY
+    [failure] = [e for e in rebuilt.events if isinstance(e, FailureNoted)]
+    assert failure.source_event_id == down.source_event_id
+    assert rebuilt.operating_hours == Decimal(1)
 
 
 def late_fact_rebuilds(device: Device, late: Fact, earlier: list[Fact]) -> Device:

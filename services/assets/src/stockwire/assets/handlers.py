@@ -84,12 +84,13 @@ async def apply_facts(facts: Sequence[Fact], uow: AssetsUnitOfWork) -> list[Devi
         replay_parked(created, parked.pop(fact.serial, []))
         emitted.extend(created.events)
     await uow.assets.park([fact for waiting in parked.values() for fact in waiting])
-    for serial, device in list(devices.items()):
-        if device.late:
-            told = len(device.events)
-            history = [*await uow.assets.facts_of(serial), *device.facts]
-            devices[serial] = rebuilt = rebuild(device, history)
-            emitted.extend(rebuilt.events[told:])
+    late = [serial for serial, device in devices.items() if device.late]
+    kept = await uow.assets.facts_of(late)
+    for serial in late:
+        device = devices[serial]
+        told = len(device.events)
+        devices[serial] = rebuilt = rebuild(device, [*kept.get(serial, []), *device.facts])
+        emitted.extend(rebuilt.events[told:])
     await record_changes(list(devices.values()), emitted, uow)
     return emitted
 

@@ -78,12 +78,14 @@ _DEVICE_COLUMNS = (
     "region",
     "job_id",
     "as_of",
+    "facts_until",
     "received_at",
     "installed_since",
     "operating_hours",
 )
 _DEVICE_TYPES = {
     "as_of": "timestamptz",
+    "facts_until": "timestamptz",
     "received_at": "timestamptz",
     "installed_since": "timestamptz",
     "operating_hours": "numeric",
@@ -202,6 +204,7 @@ class AssetsRepository:
                     "region": [d.region for d in changed],
                     "job_id": [d.job_id for d in changed],
                     "as_of": [d.as_of for d in changed],
+                    "facts_until": [d.facts_until for d in changed],
                     "received_at": [d.received_at for d in changed],
                     "installed_since": [d.installed_since for d in changed],
                     "operating_hours": [d.operating_hours for d in changed],
@@ -254,14 +257,20 @@ class AssetsRepository:
                 },
             )
 
-    async def facts_of(self, serial: str) -> list[Fact]:
-        """Every fact kept for ``serial``, in the order they were kept."""
+    async def facts_of(self, serials: Iterable[str]) -> dict[str, list[Fact]]:
+        """Every fact kept for each of ``serials``, in the order they were kept."""
+        wanted = sorted(set(serials))
+        if not wanted:
+            return {}
         rows = await self.session.execute(
-            sa.select(device_facts.c.fact)
-            .where(device_facts.c.serial == serial)
+            sa.select(device_facts.c.serial, device_facts.c.fact)
+            .where(device_facts.c.serial.in_(wanted))
             .order_by(device_facts.c.id)
         )
-        return [fact_of(fact) for fact in rows.scalars()]
+        found: dict[str, list[Fact]] = {}
+        for serial, fact in rows:
+            found.setdefault(serial, []).append(fact_of(fact))
+        return found
 
     async def park(self, facts: Sequence[Fact]) -> None:
         if facts:
@@ -458,6 +467,7 @@ def _device(row: sa.Row[Any]) -> Device:
         sku=row.sku,
         state=DeviceState(row.state),
         as_of=row.as_of,
+        facts_until=row.facts_until,
         received_at=row.received_at,
         location=row.location,
         location_kind=LocationKind(row.location_kind) if row.location_kind else None,

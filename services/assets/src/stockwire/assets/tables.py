@@ -48,6 +48,7 @@ devices = sa.Table(
     sa.Column("region", sa.Text, nullable=True),
     sa.Column("job_id", sa.Text, nullable=True),
     _at("as_of"),
+    _at("facts_until", nullable=True),
     _at("received_at"),
     _at("installed_since", nullable=True),
     sa.Column("operating_hours", OPERATING_HOURS, nullable=False, server_default="0"),

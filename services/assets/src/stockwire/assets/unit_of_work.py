@@ -133,7 +133,9 @@ class AssetsUnitOfWork(SessionScope):
                             fact.serial,
                             fact.at,
                             "superseded",
-                            clip(f"{fact.reason} arrived late: the device is rebuilt in time order"),
+                            clip(
+                                f"{fact.reason} arrived late: the device is rebuilt in time order"
+                            ),
                             {"to_state": fact.to_state.value if fact.to_state else None},
                             fact.source_event_id,
                         )

@@ -3,13 +3,14 @@
 Facts (a stock movement of the serial, a failure monitoring reported) arrive from topics
 whose partitions are not ordered with each other: a serial's install, keyed by the
 customer site, may overtake its receipt, keyed by the warehouse. Two rules keep the state
-right whatever the order:
+and its history right whatever the order:
 
-- a fact older than the last one applied (:attr:`Device.as_of`) is kept in the timeline
-  but changes nothing: the later fact already says where the device is;
+- a fact older than one the device was already given (:attr:`Device.facts_until`) is
+  late: the device is rebuilt from all its facts in the order they happened
+  (:func:`rebuild`);
 - a fact about a serial nothing is known of, that is not where a life starts, is
-  refused (``unknown_serial``) and *parked*: when the serial's first fact arrives, the
-  parked facts after it are applied in time order (:func:`replay_parked`).
+  *parked*: when the serial's first fact arrives, the parked facts are applied after it
+  in time order (:func:`replay_parked`).
 """
 
 import uuid
@@ -120,7 +121,7 @@ class Device:
     sku: str
     state: DeviceState
     as_of: datetime
-    """When the last applied fact happened."""
+    """When the last fact that changed the device happened."""
     received_at: datetime
     location: str | None = None
     location_kind: LocationKind | None = None
@@ -134,8 +135,11 @@ class Device:
     facts: list[Fact] = field(default_factory=list)
     """The facts given to the device since it was loaded, applied or not (kept, so that a
     late fact can rebuild it: :func:`rebuild`)."""
+    facts_until: datetime | None = None
+    """When the latest fact the device was given happened, applied or not (None: as of
+    :attr:`as_of`). A report that changed nothing counts: a movement it overtook is late."""
     late: bool = False
-    """A fact older than :attr:`as_of` arrived: the device must be rebuilt."""
+    """A fact older than :attr:`facts_until` arrived: the device must be rebuilt."""
 
     @classmethod
     def first(cls, fact: Fact) -> "Device | None":
@@ -143,7 +147,7 @@ class Device:
         life (the caller parks it until the serial's first fact arrives)."""
         if fact.to_state is None or refusal(None, fact.to_state) is not None:
             return None
-        device = cls(fact.serial, fact.sku, fact.to_state, fact.at, fact.at)
+        device = cls(fact.serial, fact.sku, fact.to_state, fact.at, fact.at, facts_until=fact.at)
         device.facts.append(fact)
         device._arrive(fact)
         device.events.append(_changed(None, fact))
@@ -152,7 +156,9 @@ class Device:
     def apply(self, fact: Fact) -> None:
         """Apply one fact, recording what it did in :attr:`events`."""
         self.facts.append(fact)
-        if fact.at < self.as_of:
+        until = self.facts_until or self.as_of
+        self.facts_until = max(until, fact.at)
+        if fact.at < until:
             self.events.append(Superseded(fact))
             self.late = True
             return

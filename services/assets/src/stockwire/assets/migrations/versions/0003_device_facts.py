@@ -1,4 +1,5 @@
-"""every fact a device was given, so a late one can rebuild it in time order
+"""every fact a device was given, and the time of its latest, so a late one can rebuild it
+in time order
 
 Revision ID: 0003
 Revises: 0002
@@ -18,6 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("devices", sa.Column("facts_until", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "device_facts",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -32,3 +34,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("device_facts_serial", table_name="device_facts")
     op.drop_table("device_facts")
+    op.drop_column("devices", "facts_until")
