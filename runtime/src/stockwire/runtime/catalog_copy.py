@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.contracts.catalog import CatalogItemUpserted, LocationUpserted
 from stockwire.contracts.topics import CATALOG_ITEMS, CATALOG_LOCATIONS
+from stockwire.runtime.bulk import insert_unnested
 from stockwire.runtime.consumer import Consumer, Handle, Received
 from stockwire.runtime.service import ServiceRuntime
 
@@ -202,13 +203,13 @@ class CatalogCopy:
 
 def _upsert_newer(table: sa.Table, key: str, columns: list[str]) -> sa.TextClause:
     """One statement for any number of rows: insert, or replace a row of an older version."""
-    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile()}[])" for name in columns)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in columns if name != key)
-    return sa.text(
-        f"INSERT INTO {table.name} AS t ({', '.join(columns)}, updated_at) "
-        f"SELECT k.*, now() FROM unnest({arrays}) AS k "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = EXCLUDED.updated_at "
-        "WHERE t.version < EXCLUDED.version"
+    return insert_unnested(
+        table,
+        columns,
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = now() "
+        "WHERE t.version < EXCLUDED.version",
+        alias="t",
     )
 
 

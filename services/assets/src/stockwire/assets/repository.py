@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stockwire.assets.domain.devices import Device, Fact, Failure
@@ -30,6 +30,7 @@ from stockwire.contracts.vocabulary import (
     FailureSource,
     LocationKind,
 )
+from stockwire.runtime.bulk import insert_unnested
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,37 +84,11 @@ _DEVICE_COLUMNS = (
     "installed_since",
     "operating_hours",
 )
-_DEVICE_TYPES = {
-    "as_of": "timestamptz",
-    "facts_until": "timestamptz",
-    "received_at": "timestamptz",
-    "installed_since": "timestamptz",
-    "operating_hours": "numeric",
-}
-"""SQL types of the device columns that are not text."""
 
 
-def _insert_unnested(
-    table: sa.Table, columns: Sequence[tuple[str, str]], then: str = ""
-) -> sa.TextClause:
-    """``INSERT INTO table (columns) SELECT ... FROM unnest(an array per column) [then]``,
-    the columns given with their SQL types: any number of rows in one statement whose text
-    never changes, where an executemany renders, and PostgreSQL plans, a VALUES list for
-    every number of rows. Rows go in in the order given (an identity column keeps it)."""
-    names = ", ".join(name for name, _ in columns)
-    arrays = ", ".join(f"CAST(:{name} AS {sql}[])" for name, sql in columns)
-    statement = sa.text(
-        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) "
-        f"WITH ORDINALITY AS given({names}, n) ORDER BY n {then}"
-    )
-    return statement.bindparams(
-        *(sa.bindparam(name, type_=ARRAY(table.c[name].type)) for name, _ in columns)
-    )
-
-
-_SAVE_DEVICES = _insert_unnested(
+_SAVE_DEVICES = insert_unnested(
     devices,
-    [(name, _DEVICE_TYPES.get(name, "text")) for name in _DEVICE_COLUMNS],
+    _DEVICE_COLUMNS,
     "ON CONFLICT (serial) DO UPDATE SET "
     + ", ".join(
         f"{n} = EXCLUDED.{n}" for n in _DEVICE_COLUMNS if n not in ("serial", "received_at")
@@ -121,20 +96,10 @@ _SAVE_DEVICES = _insert_unnested(
     + ", updated_at = now()",
 )
 
-_KEEP_FACTS = _insert_unnested(
-    device_facts, [("serial", "text"), ("at", "timestamptz"), ("fact", "jsonb")]
-)
+_KEEP_FACTS = insert_unnested(device_facts, ("serial", "at", "fact"))
 
-_ADD_HISTORY = _insert_unnested(
-    device_history,
-    [
-        ("serial", "text"),
-        ("at", "timestamptz"),
-        ("kind", "text"),
-        ("summary", "text"),
-        ("detail", "jsonb"),
-        ("source_event_id", "uuid"),
-    ],
+_ADD_HISTORY = insert_unnested(
+    device_history, ("serial", "at", "kind", "summary", "detail", "source_event_id")
 )
 
 
