@@ -29,10 +29,16 @@ async def tell(
             if found.region is None
         }
         places = await uow.assets.places(f.location for f in failures if f.location)
-        for failure in failures:
-            place = places.get(failure.location) if failure.location else None
-            alert = failure_alert(failure, place.kind if place else None, rates.get(failure.sku))
-            await uow.raise_alerts([alert], failure.source_event_id)
+        await uow.raise_alerts(
+            [
+                failure_alert(
+                    failure,
+                    place.kind if (place := places.get(failure.location or "")) else None,
+                    rates.get(failure.sku),
+                )
+                for failure in failures
+            ]
+        )
     recovered = [r for r in reports if r.kind is ReportKind.RECOVERED]
     if recovered:
         models = await uow.assets.skus_of(r.serial for r in recovered)

@@ -152,8 +152,7 @@ async def _alert_on_refusals(events: Sequence[DeviceEvent], uow: AssetsUnitOfWor
             resolved.pop(event.serial, None)
         elif isinstance(event, StateChanged):
             resolved[event.serial] = event
-    for refused in raised.values():
-        await uow.raise_alerts([refusal_alert(refused)], refused.source_event_id)
+    await uow.raise_alerts([refusal_alert(refused) for refused in raised.values()])
     if resolved:
         await uow.resolve_alerts(
             [
@@ -191,6 +190,7 @@ def refusal_alert(event: TransitionRefused) -> Alert:
             "current_state": current,
             "attempted_state": event.attempted.value,
         },
+        cause=event.source_event_id,
     )
 
 

@@ -118,8 +118,7 @@ async def refuse_stuck_facts(uow: AssetsUnitOfWork, before: datetime) -> list[st
     fresh = [fact for fact in stuck if dedup_key(REJECTED, fact.serial) not in active]
     refused = [unknown_serial(fact) for fact in fresh]
     await uow.record_device_events(refused)
-    for event in refused:
-        await uow.raise_alerts([refusal_alert(event)], event.source_event_id)
+    await uow.raise_alerts([refusal_alert(event) for event in refused])
     return [dedup_key(REJECTED, event.serial) for event in refused]
 
 

@@ -225,13 +225,17 @@ class AssetsUnitOfWork(SessionScope):
             )
         )
 
-    async def raise_alerts(self, alerts: Sequence[Alert], source: uuid.UUID | None = None) -> None:
-        """Publish each alert not already active, and remember it as active."""
+    async def raise_alerts(self, alerts: Sequence[Alert]) -> None:
+        """Publish each alert not already active (the first of a key, in the flow of its
+        cause), and remember it as active."""
         active = await self.assets.active_alerts(a.dedup_key for a in alerts)
-        fresh = {a.dedup_key: a for a in alerts if a.dedup_key not in active}
+        fresh: dict[str, Alert] = {}
+        for alert in alerts:
+            if alert.dedup_key not in active:
+                fresh.setdefault(alert.dedup_key, alert)
         now = self.now()
         for alert in fresh.values():
-            self.publish(self._raised(alert, now), source)
+            self.publish(self._raised(alert, now), alert.cause)
         await self.assets.raise_alerts(
             [
                 ActiveAlert(a.dedup_key, a.kind.value, a.serial, a.sku, a.region, a.location, now)

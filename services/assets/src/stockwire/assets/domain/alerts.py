@@ -2,6 +2,7 @@
 behind it. A condition is named by its ``dedup_key``; it is raised once and resolved once
 when it clears (:func:`changes`)."""
 
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +24,8 @@ class Alert:
     """The model's catalog category (ont, router, ...), for routing."""
     labels: Mapping[str, str] = field(default_factory=dict)
     figures: Mapping[str, Decimal] = field(default_factory=dict)
+    cause: uuid.UUID | None = None
+    """The event that raised it, if one did: its flow and trace carry the alert."""
 
 
 @dataclass(frozen=True, slots=True)

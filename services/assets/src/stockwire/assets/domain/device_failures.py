@@ -61,6 +61,7 @@ def failure_alert(
         location=failure.location,
         labels=labels,
         figures=figures,
+        cause=failure.source_event_id,
     )
 
 
