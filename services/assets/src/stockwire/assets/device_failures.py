@@ -2,7 +2,7 @@
 raises ``device_failed`` with its model's failure rate (:mod:`.domain.device_failures`);
 a recovery report, or the device leaving the faulty state, resolves it."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from stockwire.assets import fleet
 from stockwire.assets.domain.device_failures import back_up, failure_alert
@@ -14,18 +14,21 @@ from stockwire.contracts.vocabulary import DeviceState, FailureSource
 
 
 async def tell(
-    emitted: Sequence[DeviceEvent], reports: Sequence[Report], uow: AssetsUnitOfWork
+    emitted: Sequence[DeviceEvent],
+    reports: Sequence[Report],
+    skus: Mapping[str, str],
+    uow: AssetsUnitOfWork,
 ) -> None:
     """Raise an alert for each failure monitoring reported, resolve those of devices
-    reported recovered."""
+    reported recovered (``skus``: the model of each device the reports name)."""
     failures = [
         e for e in emitted if isinstance(e, FailureNoted) and e.source is FailureSource.MONITORING
     ]
     if failures:
-        skus = sorted({f.sku for f in failures})
+        models = sorted({f.sku for f in failures})
         rates = {
             found.sku: found
-            for found in await fleet.fleets(uow.session, uow.now(), skus=skus)
+            for found in await fleet.fleets(uow.session, uow.now(), skus=models)
             if found.region is None
         }
         places = await uow.assets.places(f.location for f in failures if f.location)
@@ -41,12 +44,11 @@ async def tell(
         )
     recovered = [r for r in reports if r.kind is ReportKind.RECOVERED]
     if recovered:
-        models = await uow.assets.skus_of(r.serial for r in recovered)
         await uow.resolve_alerts(
             [
-                back_up(r.serial, models[r.serial], f"is back up: {r.source} reports it recovered")
+                back_up(r.serial, skus[r.serial], f"is back up: {r.source} reports it recovered")
                 for r in recovered
-                if r.serial in models
+                if r.serial in skus
             ]
         )
 

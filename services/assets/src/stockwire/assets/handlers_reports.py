@@ -11,7 +11,7 @@ from stockwire.assets.domain.records import Maintenance
 from stockwire.assets.domain.reports import Report, failure_fact, health_after
 from stockwire.assets.domain.reports import summary as report_summary
 from stockwire.assets.handlers_records import append_maintenance
-from stockwire.assets.repository import HistoryRow
+from stockwire.assets.repository import HistoryRow, Reported
 from stockwire.assets.unit_of_work import AssetsUnitOfWork, clip
 from stockwire.contracts.vocabulary import MaintenanceKind
 
@@ -23,17 +23,18 @@ async def apply_reports(reports: Sequence[Report], uow: AssetsUnitOfWork) -> Non
     network saw each serial (kept for reconciliation, also for serials the records do not
     have)."""
     async with uow:
-        skus = await uow.assets.skus_of(r.serial for r in reports)
+        found = await uow.assets.reported(r.serial for r in reports)
+        skus = {serial: device.sku for serial, device in found.items()}
         known = [r for r in reports if r.serial in skus]
         emitted = await handlers.apply_facts(
             [failure_fact(r, skus[r.serial]) for r in known if r.kind is ReportKind.FAILED],
             uow,
         )
-        await device_failures.tell(emitted, known, uow)
+        await device_failures.tell(emitted, known, skus, uow)
         health = {r.serial: h.value for r in known if (h := health_after(r)) is not None}
         await uow.assets.set_health(health)
         await uow.assets.learn_macs({r.serial: normal_mac(r.mac) for r in known if r.mac})
-        await _firmware_changes(known, skus, uow)
+        await _firmware_changes(known, found, uow)
         latest = {r.serial: r for r in sorted(reports, key=lambda each: each.at)}
         await uow.assets.keep_sightings(
             [
@@ -69,12 +70,12 @@ async def apply_reports(reports: Sequence[Report], uow: AssetsUnitOfWork) -> Non
 
 
 async def _firmware_changes(
-    reports: Sequence[Report], skus: Mapping[str, str], uow: AssetsUnitOfWork
+    reports: Sequence[Report], found: Mapping[str, Reported], uow: AssetsUnitOfWork
 ) -> None:
     """A firmware a report names that differs from the device's, and is newer than what
     was last recorded, is an upgrade (done by automation, say an ACS): it goes in the
     device's maintenance log like one a technician records, and becomes its firmware."""
-    current = await uow.assets.firmware_of(skus)
+    current = {s: (d.firmware_version, d.firmware_at) for s, d in found.items()}
     for r in sorted(reports, key=lambda each: each.at):
         if r.firmware_version is None:
             continue
@@ -84,7 +85,7 @@ async def _firmware_changes(
         entry = Maintenance(
             maintenance_id=str(uuid.uuid5(FIRMWARE_ENTRIES, str(r.source_event_id))),
             serial=r.serial,
-            sku=skus[r.serial],
+            sku=found[r.serial].sku,
             kind=MaintenanceKind.FIRMWARE_UPGRADE,
             performed_by=r.source,
             performed_at=r.at,

@@ -44,6 +44,15 @@ class HistoryRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Reported:
+    """A device a monitoring report names: its model, and the firmware recorded since."""
+
+    sku: str
+    firmware_version: str | None
+    firmware_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class ActiveAlert:
     dedup_key: str
     kind: str
@@ -270,15 +279,19 @@ class AssetsRepository:
         )
         return set(result.scalars())
 
-    async def skus_of(self, serials: Iterable[str]) -> dict[str, str]:
-        """The SKU of each of ``serials`` that is a device."""
+    async def reported(self, serials: Iterable[str]) -> dict[str, Reported]:
+        """What a monitoring report needs of each of ``serials`` that is a device."""
         wanted = sorted(set(serials))
         if not wanted:
             return {}
         rows = await self.session.execute(
-            sa.select(devices.c.serial, devices.c.sku).where(devices.c.serial.in_(wanted))
+            sa.select(
+                devices.c.serial, devices.c.sku, devices.c.firmware_version, devices.c.firmware_at
+            ).where(devices.c.serial.in_(wanted))
         )
-        return {serial: sku for serial, sku in rows}
+        return {
+            row.serial: Reported(row.sku, row.firmware_version, row.firmware_at) for row in rows
+        }
 
     async def set_health(self, health: dict[str, str]) -> None:
         if health:
@@ -298,20 +311,6 @@ class AssetsRepository:
                 .values(mac=sa.bindparam("b_mac")),
                 [{"b_serial": serial, "b_mac": mac} for serial, mac in macs.items()],
             )
-
-    async def firmware_of(
-        self, serials: Iterable[str]
-    ) -> dict[str, tuple[str | None, datetime | None]]:
-        """Each device's recorded firmware and since when."""
-        wanted = sorted(set(serials))
-        if not wanted:
-            return {}
-        rows = await self.session.execute(
-            sa.select(devices.c.serial, devices.c.firmware_version, devices.c.firmware_at).where(
-                devices.c.serial.in_(wanted)
-            )
-        )
-        return {serial: (version, at) for serial, version, at in rows}
 
     async def keep_sightings(self, rows: Sequence[dict[str, Any]]) -> None:
         """The latest sighting of each serial; an older one than kept changes nothing."""
