@@ -40,7 +40,7 @@ pytestmark = pytest.mark.slow
 READY_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 10
 SEED_QUANTITY = Decimal(100_000)
-ISSUES = 4000
+ISSUES = 12_000
 DUPLICATE_SHARE = 0.1
 
 
@@ -96,11 +96,11 @@ async def publish(settings: Settings, envelopes: list[tuple[Event, Envelope]]) -
         await producer.stop()
 
 
-async def wait_until(condition, timeout_s: float, what: str) -> None:
+async def wait_until(condition, timeout_s: float, what: str, poll_s: float = 0.2) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not await condition():
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(poll_s)
 
 
 async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_once(
@@ -187,7 +187,10 @@ async def test_killed_mid_batch_and_restarted_applies_each_unique_event_exactly_
         await wait_until(lambda: _at_least(ledger_rows, seeded), 60, "the receipts")
 
         await publish(settings, deliveries)
-        await wait_until(lambda: _at_least(ledger_rows, seeded + ISSUES // 5), 60, "some issues")
+        # Stock applies thousands a second: watch closely, so the kill lands mid-stream.
+        await wait_until(
+            lambda: _at_least(ledger_rows, seeded + ISSUES // 5), 60, "some issues", poll_s=0.01
+        )
         service.check()
         await service.kill()
         applied_before_restart = await ledger_rows()
