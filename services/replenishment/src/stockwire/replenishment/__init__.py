@@ -1,0 +1,1 @@
+"""Replenishment: demand history, forecasts, policies, safety stock and suggestions."""
