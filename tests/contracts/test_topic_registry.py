@@ -39,6 +39,10 @@ KEY_FIELD = {
     "assets.lifecycle.v1": ("serial",),
     "assets.reliability.v1": ("sku", "region"),
     "assets.alerts.v1": ("dedup_key",),
+    "replenishment.suggestions.v1": ("sku", "location"),
+    "replenishment.transfer-requests.v1": ("sku", "from_location"),
+    "replenishment.purchase-orders.v1": ("sku", "location"),
+    "replenishment.alerts.v1": ("dedup_key",),
     "notifier.acknowledgements.v1": ("dedup_key",),
 }
 """The payload fields making each topic's aggregate id (the ones present, joined with @),

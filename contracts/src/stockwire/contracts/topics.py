@@ -18,6 +18,7 @@ from stockwire.contracts import (
     network,
     notifier,
     receipts,
+    replenishment,
     scans,
     stock,
 )
@@ -232,6 +233,56 @@ ASSETS_ALERTS = TopicSpec(
     carries_alerts=True,
 )
 
+REPLENISHMENT_SUGGESTIONS = TopicSpec(
+    name="replenishment.suggestions.v1",
+    owner="replenishment",
+    key="sku@location (the location to replenish)",
+    key_of=lambda p: stock_key(p.sku, p.location),
+    payloads=(
+        replenishment.SuggestionMade,
+        replenishment.SuggestionAccepted,
+        replenishment.SuggestionRejected,
+        replenishment.SuggestionWithdrawn,
+    ),
+    partitions=6,
+    description="Transfer, purchase and last-time-buy suggestions, with the numbers behind "
+    "them, and whether each was accepted, rejected or withdrawn.",
+)
+
+REPLENISHMENT_TRANSFER_REQUESTS = TopicSpec(
+    name="replenishment.transfer-requests.v1",
+    owner="replenishment",
+    key="sku@from_location (the shipping balance)",
+    key_of=lambda p: stock_key(p.sku, p.from_location),
+    payloads=(replenishment.TransferRequested,),
+    partitions=6,
+    description="Accepted transfer suggestions: commands to stock to ship between two "
+    "locations, once per transfer_id.",
+)
+
+REPLENISHMENT_PURCHASE_ORDERS = TopicSpec(
+    name="replenishment.purchase-orders.v1",
+    owner="replenishment",
+    key="sku@location (where the goods go)",
+    key_of=lambda p: stock_key(p.sku, p.location),
+    payloads=(replenishment.PurchaseOrderRequested,),
+    partitions=3,
+    description="Accepted purchase and last-time-buy suggestions: purchase-order requests "
+    "for the ERP.",
+)
+
+REPLENISHMENT_ALERTS = TopicSpec(
+    name="replenishment.alerts.v1",
+    owner="replenishment",
+    key="alert dedup_key",
+    key_of=lambda p: p.dedup_key,
+    payloads=(replenishment.ReplenishmentAlertRaised, replenishment.ReplenishmentAlertResolved),
+    partitions=3,
+    description="Projected stockouts with their date and remedy, regional imbalances, "
+    "suggestions not acted on in time, last-time buys due, and their resolutions.",
+    carries_alerts=True,
+)
+
 NOTIFIER_ACKNOWLEDGEMENTS = TopicSpec(
     name="notifier.acknowledgements.v1",
     owner="notifier",
@@ -255,6 +306,10 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ASSETS_LIFECYCLE,
     ASSETS_RELIABILITY,
     ASSETS_ALERTS,
+    REPLENISHMENT_SUGGESTIONS,
+    REPLENISHMENT_TRANSFER_REQUESTS,
+    REPLENISHMENT_PURCHASE_ORDERS,
+    REPLENISHMENT_ALERTS,
     NOTIFIER_ACKNOWLEDGEMENTS,
 )
 

@@ -211,3 +211,33 @@ class AssetAlertKind(StrEnum):
     RECONCILIATION_MISMATCH = "reconciliation_mismatch"
     FIRMWARE_BELOW_MINIMUM = "firmware_below_minimum"
     REJECTED_TRANSITION = "rejected_transition"
+
+
+class SuggestionKind(StrEnum):
+    """What replenishment suggests doing about a SKU at a location."""
+
+    TRANSFER = "transfer"
+    """Move stock from a location of the same region that holds more than its maximum."""
+    PURCHASE = "purchase"
+    """Buy up to the order-up-to level; arrives after the supplier lead time."""
+    LAST_TIME_BUY = "last_time_buy"
+    """A final purchase before end of life, sized for failures over the remaining service."""
+
+
+class SafetyStockTerm(StrEnum):
+    """Which term of the safety stock set a reorder point."""
+
+    DEMAND_VARIABILITY = "demand_variability"
+    """The spread of forecast demand over the lead time."""
+    FAILURE_RATE = "failure_rate"
+    """Poisson failures of the installed base over the lead time (assets' reliability)."""
+
+
+class ReplenishmentAlertKind(StrEnum):
+    """The kinds of alert replenishment raises today; readers accept kinds they do not
+    know (``kind`` travels as the common string)."""
+
+    PROJECTED_STOCKOUT = "projected_stockout"
+    REGIONAL_IMBALANCE = "regional_imbalance"
+    SUGGESTION_OVERDUE = "suggestion_overdue"
+    LAST_TIME_BUY_DUE = "last_time_buy_due"
