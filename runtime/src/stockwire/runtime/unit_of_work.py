@@ -64,6 +64,11 @@ class SessionScope:
             await self.session.rollback()
             await self.session.close()
 
+    async def commit(self) -> None:
+        """Write what the unit of work staged and :meth:`finish`; a service's unit of work
+        that stages anything overrides it and ends with :meth:`finish`."""
+        await self.finish()
+
     async def finish(self) -> None:
         """Commit, unless the caller owns the transaction (it commits after its batch)."""
         if self._given is None:

@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Header
+from fastapi import Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -31,6 +33,9 @@ from stockwire.runtime.http.openapi import not_nullable
 from stockwire.runtime.plain_text import text_pattern
 from stockwire.runtime.purging import CHUNK_ROWS, purge_older, purge_periodically
 from stockwire.runtime.service import ServiceRuntime
+from stockwire.runtime.settings import ApiToken
+from stockwire.runtime.transient import retry_transaction
+from stockwire.runtime.unit_of_work import SessionScope
 
 KEY_MAX = 128
 
@@ -156,6 +161,53 @@ class IdempotencyKeys:
                     f"key {request.key!r} was already used for a different request",
                 )
             return Answer(row.status_code, row.body)
+
+
+def request_key(
+    request: Request, token: ApiToken, key: str | None, body: BaseModel | None
+) -> RequestKey | None:
+    """The key of an HTTP command sent with an Idempotency-Key (None without one): per
+    token, method, path and body."""
+    if key is None:
+        return None
+    sent = body.model_dump(mode="json") if body is not None else None
+    return RequestKey.of(token.name, key, request.method, request.url.path, sent)
+
+
+def reply(answer: Answer) -> Response:
+    """The HTTP response of a (kept) answer."""
+    if answer.body is None:
+        return Response(status_code=answer.status_code)
+    return JSONResponse(answer.body, status_code=answer.status_code)
+
+
+Scope = TypeVar("Scope", bound=SessionScope)
+Result = TypeVar("Result")
+
+
+async def execute(
+    use_case: Callable[[Scope], Awaitable[Result]],
+    new_uow: Callable[[], Scope],
+    answer: Callable[[Result], Answer],
+    keys: IdempotencyKeys,
+    request: RequestKey | None = None,
+) -> Answer:
+    """Run an HTTP command's ``use_case`` in one unit of work and answer it. With a
+    request key, the answer is kept in that transaction and a repeat gets it without the
+    command running again. A transient failure is retried in a new transaction; an
+    unknown commit outcome never."""
+
+    async def attempt() -> Answer:
+        async with new_uow() as uow:
+
+            async def compute() -> Answer:
+                return answer(await use_case(uow))
+
+            reply = await keys.answer_once(uow.session, request, compute)
+            await uow.commit()
+            return reply
+
+    return await retry_transaction(attempt)
 
 
 async def purge_expired(

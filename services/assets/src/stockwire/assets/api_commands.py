@@ -63,6 +63,7 @@ from stockwire.runtime.http.idempotency import (
     IdempotencyKey,
     IdempotencyKeys,
     RequestKey,
+    execute,
 )
 from stockwire.runtime.http.problems import error_responses
 from stockwire.runtime.http.query import Instant
@@ -261,7 +262,7 @@ def commands_router(new_uow: UnitOfWorkFactory, keys: IdempotencyKeys) -> APIRou
         if key is not None:
             sent = body.model_dump(mode="json") if body is not None else None
             request_key = RequestKey.of(token.name, key, request.method, request.url.path, sent)
-        reply = await handlers_records.execute(use_case, new_uow, answer, keys, request_key)
+        reply = await execute(use_case, new_uow, answer, keys, request_key)
         return JSONResponse(reply.body, status_code=reply.status_code)
 
     def device(serial: str) -> str:

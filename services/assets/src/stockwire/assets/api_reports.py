@@ -18,7 +18,6 @@ from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -33,7 +32,13 @@ from stockwire.assets.repository import FirmwareMinimum
 from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.runtime.auth import require_scope
 from stockwire.runtime.http.bodies import Body
-from stockwire.runtime.http.idempotency import Answer, IdempotencyKey, IdempotencyKeys, RequestKey
+from stockwire.runtime.http.idempotency import (
+    Answer,
+    IdempotencyKey,
+    IdempotencyKeys,
+    reply,
+    request_key,
+)
 from stockwire.runtime.http.pages import PageParams, decode_cursor, next_cursor
 from stockwire.runtime.http.problems import error_responses
 from stockwire.runtime.http.query import QueryParams
@@ -99,21 +104,6 @@ def _minimum_answer(minimum: FirmwareMinimum) -> Answer:
     return Answer(HTTPStatus.OK, FirmwareMinimumOut.of(minimum).model_dump(mode="json"))
 
 
-def _request_key(
-    request: Request, token: ApiToken, key: str | None, body: BaseModel | None
-) -> RequestKey | None:
-    if key is None:
-        return None
-    sent = body.model_dump(mode="json") if body is not None else None
-    return RequestKey.of(token.name, key, request.method, request.url.path, sent)
-
-
-def _reply(answer: Answer) -> Response:
-    if answer.body is None:
-        return Response(status_code=answer.status_code)
-    return JSONResponse(answer.body, status_code=answer.status_code)
-
-
 def minimums_router(
     new_uow: UnitOfWorkFactory, keys: IdempotencyKeys, engine: AsyncEngine
 ) -> APIRouter:
@@ -160,9 +150,9 @@ def minimums_router(
         sku = path_id(sku, f"model {sku!r}", SKU_MAX)
         cmd = SetMinimum(sku, body.minimum_version, body.reason, f"api:{token.name}")
         answer = await handlers.set_firmware_minimum(
-            cmd, new_uow(), keys, _request_key(request, token, key, body), _minimum_answer
+            cmd, new_uow(), keys, request_key(request, token, key, body), _minimum_answer
         )
-        return _reply(answer)
+        return reply(answer)
 
     @router.delete(
         "/{sku}",
@@ -181,10 +171,10 @@ def minimums_router(
             sku,
             new_uow(),
             keys,
-            _request_key(request, token, key, None),
+            request_key(request, token, key, None),
             Answer(HTTPStatus.NO_CONTENT, None),
         )
-        return _reply(answer)
+        return reply(answer)
 
     return router
 

@@ -1,17 +1,16 @@
 """Use cases of the records people keep of a device over HTTP: maintenance, warranty,
 reported failures, RMAs and disposal.
 
-Each ``verb_noun(cmd, uow)`` runs inside a unit of work :func:`execute` opens: it checks
-the command, loads and locks the device, asks the domain, and writes the record, the
-timeline rows and the outbox events; a state change goes through
-:func:`handlers.record_changes`, as stock's movements do. :func:`execute` keeps the
-answer for an Idempotency-Key in the same transaction and commits once.
+Each ``verb_noun(cmd, uow)`` runs inside the unit of work the runtime's
+:func:`~stockwire.runtime.http.idempotency.execute` opens: it checks the command, loads
+and locks the device, asks the domain, and writes the record, the timeline rows and the
+outbox events; a state change goes through :func:`handlers.record_changes`, as stock's
+movements do. ``execute`` keeps the answer for an Idempotency-Key in the same transaction
+and commits once.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from stockwire.assets import handlers, queries
 from stockwire.assets.domain import records
@@ -39,10 +38,6 @@ from stockwire.contracts.assets import (
 from stockwire.contracts.ids import new_id
 from stockwire.contracts.vocabulary import DeviceState, MaintenanceKind
 from stockwire.runtime.domain_errors import Conflict, NotFound
-from stockwire.runtime.http.idempotency import Answer, IdempotencyKeys, RequestKey
-from stockwire.runtime.transient import retry_transaction
-
-R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,30 +52,6 @@ class Reported:
 class Disposed:
     disposal: DisposeDevice
     sku: str
-
-
-async def execute(
-    use_case: Callable[[AssetsUnitOfWork], Awaitable[R]],
-    new_uow: Callable[[], AssetsUnitOfWork],
-    answer: Callable[[R], Answer],
-    keys: IdempotencyKeys,
-    request: RequestKey | None = None,
-) -> Answer:
-    """Run ``use_case`` in one transaction and answer it. With a request key, the answer
-    is kept in that transaction and a repeat gets it without the command running again.
-    A transient failure is retried in a new transaction; an unknown commit outcome never."""
-
-    async def attempt() -> Answer:
-        async with new_uow() as uow:
-
-            async def compute() -> Answer:
-                return answer(await use_case(uow))
-
-            reply = await keys.answer_once(uow.session, request, compute)
-            await uow.commit()
-            return reply
-
-    return await retry_transaction(attempt)
 
 
 async def record_maintenance(cmd: RecordMaintenance, uow: AssetsUnitOfWork) -> Maintenance:
