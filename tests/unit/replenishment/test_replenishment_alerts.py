@@ -19,12 +19,10 @@ from stockwire.replenishment.domain.alerts import (
     overdue_alert,
     stockout_alert,
 )
-from stockwire.replenishment.domain.explanation import ReorderExplanation
 from stockwire.replenishment.domain.levels import levels
 from stockwire.replenishment.domain.positions import LocationStock
 from stockwire.replenishment.domain.reorder import evaluate
 from stockwire.replenishment.domain.safety_stock import LeadTimeDemand
-from stockwire.replenishment.domain.stockout import projected_stockout
 from stockwire.replenishment.domain.suggestions import Suggestion, SuggestionKind
 
 TODAY = date(2026, 3, 1)
@@ -32,19 +30,12 @@ NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 WAREHOUSE_EXCESS = stock_at("WH-NORTH", available=40, max_level=30)
 
 
-def van_evaluation(
-    available: float, daily: float, region: list[LocationStock], sku: str = "ONT-G240"
-) -> ReorderExplanation:
-    # A van's ONT policy: min 2, max 5, lead time 2 days, review 1 day.
-    van_policy = policy(item(sku, lead_time_days=30), van("VAN-12"))
-    planned = levels(van_policy, LeadTimeDemand(daily * 2, daily * 4), daily, None)
-    return evaluate(van_policy, planned, position(available), region, TODAY)
-
-
 def van_alert(available: float, daily: float, region: list[LocationStock]) -> Alert | None:
-    evaluation = van_evaluation(available, daily, region)
-    found = projected_stockout(evaluation.inventory_position, daily, TODAY)
-    return stockout_alert(evaluation, found)
+    # A van's ONT policy: min 2, max 5, lead time 2 days, review 1 day; the stockout is
+    # projected at the daily mean its levels planned by.
+    van_policy = policy(item("ONT-G240", lead_time_days=30), van("VAN-12"))
+    planned = levels(van_policy, LeadTimeDemand(daily * 2, daily * 4), daily, None)
+    return stockout_alert(evaluate(van_policy, planned, position(available), region, TODAY))
 
 
 def test_a_projected_stockout_names_its_date_and_the_transfer_suggested():
@@ -297,7 +288,7 @@ def test_alerts_of_the_longest_codes_fit_the_common_alert_shape():
     short = stock_at(code, 0, max_level=5, reorder_point=2, kind=LocationKind.TECHNICIAN_VAN)
     assert evaluation.suggestion is not None
     alerts = [
-        stockout_alert(evaluation, projected_stockout(0, 0.3, TODAY)),
+        stockout_alert(evaluation),
         imbalance_alert(sku, region, [short, giver, giver], discrete=True),
         overdue_alert(evaluation.suggestion, region, NOW - timedelta(days=400), NOW),
         overdue_alert(

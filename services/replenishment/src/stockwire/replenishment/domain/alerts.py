@@ -27,7 +27,7 @@ from stockwire.replenishment.domain.explanation import ReorderExplanation
 from stockwire.replenishment.domain.policies import STOCKED_KINDS
 from stockwire.replenishment.domain.positions import LocationStock
 from stockwire.replenishment.domain.quantities import format_quantity
-from stockwire.replenishment.domain.stockout import Stockout
+from stockwire.replenishment.domain.stockout import projected_stockout
 from stockwire.replenishment.domain.suggestions import Suggestion, SuggestionKind
 
 SUGGESTION_DECISION_TIME = timedelta(days=2)
@@ -97,10 +97,14 @@ def overdue_key(suggestion_key: str) -> str:
     return f"{ReplenishmentAlertKind.SUGGESTION_OVERDUE}:{suggestion_key}"
 
 
-def stockout_alert(evaluation: ReorderExplanation, stockout: Stockout | None) -> Alert | None:
-    """The projected stockout alert of an evaluated SKU x location, with what is
-    suggested about it; None when it does not run out within lead time + review period."""
+def stockout_alert(evaluation: ReorderExplanation) -> Alert | None:
+    """The projected stockout alert of an evaluated SKU x location (its available +
+    inbound at the daily demand mean its levels planned by), with what is suggested about
+    it; None when it does not run out within lead time + review period."""
     policy = evaluation.policy
+    stockout = projected_stockout(
+        evaluation.inventory_position, evaluation.levels.daily_demand_mean, evaluation.evaluated_on
+    )
     if stockout is None or stockout.days > policy.lead_time_days + policy.review_period_days:
         return None
     when = (
