@@ -37,7 +37,7 @@ from typing import Any
 
 from stockwire.contracts.vocabulary import Category, Criticality, LocationKind, TrackingMode
 from stockwire.replenishment.domain.quantities import format_quantity, is_discrete, is_whole
-from stockwire.replenishment.domain.service_levels import SERVICE_LEVEL_FLOORS
+from stockwire.replenishment.domain.service_levels import raised_service_level
 from stockwire.runtime.domain_errors import Invalid, Problem
 
 
@@ -313,16 +313,14 @@ def resolve_policy(
         values["lead_time_days"] = item.lead_time_days
         sources["lead_time_days"] = Origin.CATALOG
     requested: float = values["service_level"]
-    floor = SERVICE_LEVEL_FLOORS.get(item.criticality, 0.0)
-    if floor > requested:
-        service_level = floor
+    service_level = raised_service_level(requested, item.criticality)
+    if service_level > requested:
         reason = (
-            f"{floor:g}: {item.sku} is of {item.criticality} criticality (at least "
-            f"{floor:g}), above the {requested:g} of {described['service_level']}"
+            f"{service_level:g}: {item.sku} is of {item.criticality} criticality (at least "
+            f"{service_level:g}), above the {requested:g} of {described['service_level']}"
         )
         sources["service_level"] = Origin.CRITICALITY
     else:
-        service_level = requested
         reason = f"{requested:g}: {described['service_level']}"
     return EffectivePolicy(
         sku=item.sku,
