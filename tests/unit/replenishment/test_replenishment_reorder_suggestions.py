@@ -6,10 +6,12 @@ import random
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from planning_world import item, place, policy, position, stock_at, van
 
 from stockwire.contracts.vocabulary import LocationKind
-from stockwire.replenishment.domain.levels import Levels, levels
+from stockwire.replenishment.domain.levels import Levels, LevelSource, levels
 from stockwire.replenishment.domain.policies import EffectivePolicy, PolicySettings
 from stockwire.replenishment.domain.positions import LocationStock, Position
 from stockwire.replenishment.domain.reorder import evaluate
@@ -180,3 +182,48 @@ def test_at_a_reorder_point_equal_to_the_order_up_to_level_there_is_nothing_to_o
 
 def test_a_suggestion_key_names_kind_sku_and_location():
     assert suggestion_key(SuggestionKind.PURCHASE, "SFP-10G", "WH-1") == "purchase:SFP-10G@WH-1"
+
+
+@given(
+    available=st.integers(-5, 60),
+    inbound=st.integers(0, 20),
+    reorder_point=st.integers(0, 30),
+    extra=st.integers(0, 30),
+    others=st.lists(st.tuples(st.integers(0, 80), st.integers(0, 40)), max_size=4),
+)
+def test_a_suggestion_never_overshoots_the_order_up_to_level_nor_a_sources_excess(
+    available: int,
+    inbound: int,
+    reorder_point: int,
+    extra: int,
+    others: list[tuple[int, int]],
+):
+    planned = Levels(
+        reorder_point=reorder_point,
+        reorder_point_source=LevelSource.FIXED,
+        order_up_to=reorder_point + extra,
+        order_up_to_source=LevelSource.FIXED,
+        daily_demand_mean=1.0,
+        review_period_demand=7.0,
+        safety=None,
+    )
+    by_code = {f"WH-{i}": pair for i, pair in enumerate(others)}
+    region = [stock_at(code, held, max_level=top) for code, (held, top) in by_code.items()]
+
+    found = evaluate(VAN, planned, position(available, in_transit_in=inbound), region, TODAY)
+
+    suggestion = found.suggestion
+    stock = available + inbound
+    assert found.triggered is (stock <= reorder_point)
+    if suggestion is None:
+        assert not found.triggered or stock >= reorder_point + extra
+        return
+    assert suggestion.quantity > 0
+    assert stock + suggestion.quantity <= reorder_point + extra
+    if suggestion.kind is SuggestionKind.PURCHASE:
+        assert stock + suggestion.quantity == reorder_point + extra
+        assert all(held <= top for held, top in others)
+    else:
+        held, top = by_code[str(suggestion.source_location)]
+        assert suggestion.quantity <= held - top
+        assert held - top == max(h - t for h, t in others)
