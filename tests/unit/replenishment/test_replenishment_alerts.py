@@ -9,11 +9,15 @@ import pytest
 from planning_world import item, policy, position, stock_at, van
 
 from stockwire.contracts.alerts import MAX_FIGURES, MAX_LABELS
-from stockwire.contracts.vocabulary import AlertSeverity, LocationKind
+from stockwire.contracts.vocabulary import (
+    AlertSeverity,
+    LocationKind,
+    ReplenishmentAlertKind,
+    SuggestionKind,
+)
 from stockwire.replenishment.domain.alerts import (
     Alert,
     OpenAlert,
-    ReplenishmentAlertKind,
     changes,
     imbalance_alert,
     overdue_alert,
@@ -23,7 +27,7 @@ from stockwire.replenishment.domain.levels import levels
 from stockwire.replenishment.domain.positions import LocationStock
 from stockwire.replenishment.domain.reorder import evaluate
 from stockwire.replenishment.domain.safety_stock import LeadTimeDemand
-from stockwire.replenishment.domain.suggestions import Suggestion, SuggestionKind
+from stockwire.replenishment.domain.suggestions import Suggestion
 
 TODAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from stockwire.contracts.vocabulary import SuggestionKind
 from stockwire.replenishment.domain.explanation import LastTimeBuyExplanation
 from stockwire.replenishment.domain.last_time_buy import LAST_TIME_BUY_HORIZON_DAYS, last_time_buy
-from stockwire.replenishment.domain.suggestions import SuggestionKind
 
 TODAY = date(2026, 3, 1)
 

@@ -4,9 +4,10 @@ hand-computed cases."""
 import pytest
 from planning_world import item, place, policy, van
 
+from stockwire.contracts.vocabulary import SafetyStockTerm
 from stockwire.replenishment.domain.levels import LevelSource, levels
 from stockwire.replenishment.domain.policies import PolicySettings
-from stockwire.replenishment.domain.safety_stock import FailureExposure, LeadTimeDemand, Term
+from stockwire.replenishment.domain.safety_stock import FailureExposure, LeadTimeDemand
 
 NO_DEMAND = LeadTimeDemand(0.0, 0.0)
 # lambda over 2 days = 1461 * 0.25 * 2 / 365.25 = 2.0; per day 1.0.
@@ -51,7 +52,7 @@ def test_when_failures_dominate_the_review_period_is_sized_by_them_too():
     found = levels(warehouse, LeadTimeDemand(1.2, 3.0), 0.6, TWO_IN_TWO_DAYS)
 
     assert found.safety is not None
-    assert found.safety.dominant is Term.FAILURE_RATE
+    assert found.safety.dominant is SafetyStockTerm.FAILURE_RATE
     assert found.reorder_point == 5
     assert found.daily_demand_mean == pytest.approx(1.0)
     assert found.review_period_demand == pytest.approx(7.0)

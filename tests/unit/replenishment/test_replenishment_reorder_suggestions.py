@@ -10,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from planning_world import item, place, policy, position, stock_at, van
 
-from stockwire.contracts.vocabulary import LocationKind
+from stockwire.contracts.vocabulary import LocationKind, SuggestionKind
 from stockwire.replenishment.domain.levels import Levels, LevelSource, levels
 from stockwire.replenishment.domain.policies import EffectivePolicy, PolicySettings
 from stockwire.replenishment.domain.positions import LocationStock, Position
 from stockwire.replenishment.domain.reorder import evaluate
 from stockwire.replenishment.domain.safety_stock import LeadTimeDemand
-from stockwire.replenishment.domain.suggestions import SuggestionKind, suggestion_key
+from stockwire.replenishment.domain.suggestions import suggestion_key
 
 TODAY = date(2026, 3, 1)
 VAN = policy(item("ONT-G240", lead_time_days=30), van("VAN-12"))  # min 2, max 5

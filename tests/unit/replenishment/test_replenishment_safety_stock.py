@@ -5,11 +5,11 @@ import math
 
 import pytest
 
+from stockwire.contracts.vocabulary import SafetyStockTerm
 from stockwire.replenishment.domain.quantities import round_down, round_up
 from stockwire.replenishment.domain.safety_stock import (
     FailureExposure,
     LeadTimeDemand,
-    Term,
     poisson_quantile,
     safety_stock,
 )
@@ -65,7 +65,7 @@ def test_demand_variability_alone_sets_the_reorder_point():
     assert isinstance(found.reorder_point, int)
     assert found.safety_stock == 4
     assert found.expected_demand == 6.0
-    assert found.dominant is Term.DEMAND_VARIABILITY
+    assert found.dominant is SafetyStockTerm.DEMAND_VARIABILITY
     assert (found.failure_mean, found.failure_quantile, found.failure_term) == (None, None, None)
     assert (found.installed_base, found.failures_per_device_year) == (None, None)
 
@@ -79,7 +79,7 @@ def test_the_failure_rate_dominates_when_its_quantile_is_larger():
     assert found.failure_quantile == 5
     assert found.failure_term == pytest.approx(3.0)
     assert found.variability_term == pytest.approx(1.8)
-    assert found.dominant is Term.FAILURE_RATE
+    assert found.dominant is SafetyStockTerm.FAILURE_RATE
     assert found.reorder_point == 5
     assert found.expected_demand == pytest.approx(2.0)
     assert found.safety_stock == pytest.approx(3.0)
@@ -102,7 +102,7 @@ def test_the_larger_quantile_not_the_larger_mean_plus_the_larger_term():
 
     assert found.failure_quantile == 8
     assert found.reorder_point == 11
-    assert found.dominant is Term.DEMAND_VARIABILITY
+    assert found.dominant is SafetyStockTerm.DEMAND_VARIABILITY
     assert found.safety_stock == 1
 
 
@@ -110,7 +110,7 @@ def test_a_tie_goes_to_the_locations_own_forecast():
     found = safety_stock(2, 0.95, LeadTimeDemand(2.5, 5.0), TWO_EXPECTED, discrete=True)
 
     assert found.failure_quantile == 5
-    assert found.dominant is Term.DEMAND_VARIABILITY
+    assert found.dominant is SafetyStockTerm.DEMAND_VARIABILITY
     assert found.reorder_point == 5
     assert found.safety_stock == 2.5
 
@@ -121,7 +121,7 @@ def test_no_installed_base_expects_no_failures():
     found = safety_stock(30, 0.95, LeadTimeDemand(0.4, 2.0), exposure, discrete=True)
 
     assert (found.failure_mean, found.failure_quantile) == (0, 0)
-    assert found.dominant is Term.DEMAND_VARIABILITY
+    assert found.dominant is SafetyStockTerm.DEMAND_VARIABILITY
     assert found.reorder_point == 2
 
 

@@ -18,5 +18,6 @@ SERVICES: tuple[Service, ...] = (
     Service("catalog"),
     Service("stock"),
     Service("assets"),
+    Service("replenishment"),
     Service("notifier"),
 )

@@ -161,15 +161,24 @@ LocationsChanged = Callable[[AsyncSession, list[str]], Awaitable[None]]
 """What a service does, in the copy's transaction, when locations may have changed (their
 codes): e.g. keep what it stored of a location (its region) in step with the catalog."""
 
+ItemsChanged = Callable[[AsyncSession, list[str]], Awaitable[None]]
+"""What a service does, in the copy's transaction, when items may have changed (their
+SKUs): e.g. plan again what depends on an item's lead time or criticality."""
+
 
 class CatalogCopy:
     """Writes the copy; a service's own queries read its tables directly."""
 
     def __init__(
-        self, tables: CatalogCopyTables, *, locations_changed: LocationsChanged | None = None
+        self,
+        tables: CatalogCopyTables,
+        *,
+        locations_changed: LocationsChanged | None = None,
+        items_changed: ItemsChanged | None = None,
     ) -> None:
         self.tables = tables
         self._locations_changed = locations_changed
+        self._items_changed = items_changed
         item_columns = [
             "sku",
             "name",
@@ -192,6 +201,8 @@ class CatalogCopy:
         kept = newest(copies, lambda copy: copy.sku)
         if kept:
             await session.execute(self._items, _columns(kept))
+            if self._items_changed is not None:
+                await self._items_changed(session, [copy.sku for copy in kept])
 
     async def keep_locations(self, session: AsyncSession, copies: Sequence[LocationCopy]) -> None:
         kept = newest(copies, lambda copy: copy.code)

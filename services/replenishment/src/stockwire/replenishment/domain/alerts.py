@@ -10,6 +10,8 @@ Each condition is named by its ``dedup_key``:
   reorder point while another holds more than its max.
 - ``suggestion_overdue:SUGGESTION_KEY``: a suggestion has stayed open longer than it
   should without being accepted or rejected.
+- ``last_time_buy_due:SKU@REGION``: a model nearing its end of life needs a last-time buy
+  for the installed base of a region.
 
 :func:`changes` turns an evaluation into what to publish: a condition found that is not
 open yet is raised, one that is open and no longer found is resolved, and one still there
@@ -20,27 +22,17 @@ under the same key so the people it concerns hear of it.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from stockwire.contracts.vocabulary import AlertSeverity
-from stockwire.replenishment.domain.explanation import ReorderExplanation
+from stockwire.contracts.vocabulary import AlertSeverity, ReplenishmentAlertKind, SuggestionKind
+from stockwire.replenishment.domain.explanation import LastTimeBuyExplanation, ReorderExplanation
 from stockwire.replenishment.domain.policies import STOCKED_KINDS
 from stockwire.replenishment.domain.positions import LocationStock
 from stockwire.replenishment.domain.quantities import format_quantity
 from stockwire.replenishment.domain.stockout import projected_stockout
-from stockwire.replenishment.domain.suggestions import Suggestion, SuggestionKind
+from stockwire.replenishment.domain.suggestions import Suggestion
 
 SUGGESTION_DECISION_TIME = timedelta(days=2)
 """How long a suggestion may wait for a decision before someone is told."""
-
-
-class ReplenishmentAlertKind(StrEnum):
-    """The kinds of alert replenishment raises (readers must accept kinds they do not
-    know, as with every producer's)."""
-
-    PROJECTED_STOCKOUT = "projected_stockout"
-    REGIONAL_IMBALANCE = "regional_imbalance"
-    SUGGESTION_OVERDUE = "suggestion_overdue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +246,39 @@ _SUGGESTION_NAMES = {
 _RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.CRITICAL: 2}
 
 
+def last_time_buy_key(sku: str, region: str) -> str:
+    return f"{ReplenishmentAlertKind.LAST_TIME_BUY_DUE}:{sku}@{region}"
+
+
+def last_time_buy_alert(evaluation: LastTimeBuyExplanation, region: str) -> Alert | None:
+    """The alert of a last-time buy due for the installed base of ``region``; None when
+    what is held covers it."""
+    suggestion = evaluation.suggestion
+    if suggestion is None:
+        return None
+    return Alert(
+        kind=ReplenishmentAlertKind.LAST_TIME_BUY_DUE,
+        severity=AlertSeverity.WARNING,
+        dedup_key=last_time_buy_key(evaluation.sku, region),
+        summary=(
+            f"{evaluation.sku} reaches its end of life on "
+            f"{evaluation.end_of_life.isoformat()}: a last-time buy of "
+            f"{format_quantity(suggestion.quantity)} into {evaluation.location} covers the "
+            f"{evaluation.installed_base} installed in {region}"
+        ),
+        sku=evaluation.sku,
+        location=evaluation.location,
+        region=region,
+        labels={"end_of_life": evaluation.end_of_life.isoformat()},
+        figures={
+            "quantity": suggestion.quantity,
+            "installed_base": float(evaluation.installed_base),
+            "expected_failures": evaluation.expected_failures,
+            "days_to_end_of_life": float(evaluation.days_to_end_of_life),
+        },
+    )
+
+
 def changes(previous: Iterable[OpenAlert], current: Iterable[Alert]) -> AlertChanges:
     """What to raise and resolve, given the alerts open before an evaluation and the
     conditions it found.
@@ -287,6 +312,8 @@ def resolution(alert: OpenAlert) -> Resolution:
                 f"the suggestion for {alert.sku} at {alert.location} is no longer waiting "
                 f"for a decision"
             )
+        case ReplenishmentAlertKind.LAST_TIME_BUY_DUE:
+            summary = f"the last-time buy of {alert.sku} in {alert.region} is settled"
     return Resolution(
         kind=alert.kind,
         dedup_key=alert.dedup_key,

@@ -15,10 +15,11 @@ an item can no longer be bought, so nothing is suggested.
 import math
 from datetime import date, timedelta
 
+from stockwire.contracts.vocabulary import SuggestionKind
 from stockwire.replenishment.domain.explanation import LastTimeBuyExplanation
 from stockwire.replenishment.domain.quantities import format_quantity, round_up
 from stockwire.replenishment.domain.safety_stock import poisson_quantile
-from stockwire.replenishment.domain.suggestions import Suggestion, SuggestionKind
+from stockwire.replenishment.domain.suggestions import Suggestion
 
 LAST_TIME_BUY_HORIZON_DAYS = 365
 """How far ahead an end of life is looked for."""

@@ -16,13 +16,13 @@ triggered the order would leave the position at or below that point.
 from dataclasses import dataclass
 from enum import StrEnum
 
+from stockwire.contracts.vocabulary import SafetyStockTerm
 from stockwire.replenishment.domain.policies import EffectivePolicy, PolicyKind
 from stockwire.replenishment.domain.quantities import round_up
 from stockwire.replenishment.domain.safety_stock import (
     FailureExposure,
     LeadTimeDemand,
     SafetyStock,
-    Term,
     safety_stock,
 )
 
@@ -82,7 +82,7 @@ def levels(
             policy.lead_time_days, policy.service_level, demand, failures, policy.discrete
         )
         point, point_source = safety.reorder_point, LevelSource.COMPUTED
-        if safety.dominant is Term.FAILURE_RATE and failures is not None:
+        if safety.dominant is SafetyStockTerm.FAILURE_RATE and failures is not None:
             daily_demand_mean = failures.mean_failures(1)
     else:
         point, point_source = policy.reorder_point, LevelSource.FIXED

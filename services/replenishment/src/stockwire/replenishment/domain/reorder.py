@@ -15,12 +15,13 @@ Above the reorder point, nothing is suggested; the evaluation still says why.
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from stockwire.contracts.vocabulary import SuggestionKind
 from stockwire.replenishment.domain.explanation import Excess, ReorderExplanation
 from stockwire.replenishment.domain.levels import Levels
 from stockwire.replenishment.domain.policies import STOCKED_KINDS, EffectivePolicy
 from stockwire.replenishment.domain.positions import LocationStock, Position
 from stockwire.replenishment.domain.quantities import format_quantity, round_up
-from stockwire.replenishment.domain.suggestions import Suggestion, SuggestionKind
+from stockwire.replenishment.domain.suggestions import Suggestion
 
 
 def evaluate(

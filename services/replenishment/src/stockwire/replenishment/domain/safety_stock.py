@@ -29,18 +29,11 @@ The reorder point is rounded up, to whole units for discrete items.
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 
 from scipy.stats import poisson
 
+from stockwire.contracts.vocabulary import SafetyStockTerm
 from stockwire.replenishment.domain.quantities import DAYS_PER_YEAR, round_up
-
-
-class Term(StrEnum):
-    """The safety term that set a reorder point."""
-
-    DEMAND_VARIABILITY = "demand_variability"
-    FAILURE_RATE = "failure_rate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +78,7 @@ class SafetyStock:
     """Q, the Poisson quantile of λ at the service level."""
     failure_term: float | None
     """Q - λ."""
-    dominant: Term
+    dominant: SafetyStockTerm
     expected_demand: float
     """The dominating view's mean: μ_L or λ."""
     safety_stock: float
@@ -123,14 +116,18 @@ def safety_stock(
     ):
         raise ValueError("an installed base and a failure rate are never negative")
     variability = demand.quantile - demand.mean
-    dominant, expected, quantile = Term.DEMAND_VARIABILITY, demand.mean, demand.quantile
+    dominant, expected, quantile = SafetyStockTerm.DEMAND_VARIABILITY, demand.mean, demand.quantile
     failure_mean = failure_quantile = failure_term = None
     if failures is not None:
         failure_mean = failures.mean_failures(lead_time_days)
         failure_quantile = poisson_quantile(failure_mean, service_level)
         failure_term = failure_quantile - failure_mean
         if failure_quantile > demand.quantile:
-            dominant, expected, quantile = Term.FAILURE_RATE, failure_mean, failure_quantile
+            dominant, expected, quantile = (
+                SafetyStockTerm.FAILURE_RATE,
+                failure_mean,
+                failure_quantile,
+            )
     point = round_up(quantile, discrete)
     return SafetyStock(
         lead_time_days=lead_time_days,

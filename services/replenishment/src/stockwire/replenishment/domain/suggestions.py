@@ -7,13 +7,8 @@ another quantity or source, rather than adding a second one."""
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
-
-class SuggestionKind(StrEnum):
-    TRANSFER = "transfer"
-    PURCHASE = "purchase"
-    LAST_TIME_BUY = "last_time_buy"
+from stockwire.contracts.vocabulary import SuggestionKind
 
 
 def suggestion_key(kind: SuggestionKind, sku: str, location: str) -> str:

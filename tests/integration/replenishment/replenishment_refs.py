@@ -1,0 +1,198 @@
+"""What the replenishment integration tests share: tokens, and helpers that publish what
+the catalog, stock and assets would and read what replenishment answers and publishes
+(imported by file name, like stock's ``stock_refs``)."""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from stockwire.contracts.assets import ReliabilityComputed
+from stockwire.contracts.base import Event
+from stockwire.contracts.catalog import CatalogItemUpserted, LocationUpserted
+from stockwire.contracts.envelope import Envelope, wrap
+from stockwire.contracts.stock import StockLevelChanged, StockMovementRecorded
+from stockwire.contracts.topics import topic_for
+from stockwire.contracts.vocabulary import LocationKind, MovementKind
+
+WRITER_TOKEN = "replenishment-writer-token"
+READER_TOKEN = "replenishment-reader-token"
+PUBLIC_URL = "https://replenishment.example.net"
+
+T = TypeVar("T")
+WAIT_S = 60.0
+"""Longest a test waits for the consumers (their groups join once per session)."""
+
+
+def ref(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+
+
+async def eventually(check: Callable[[], Awaitable[T]], done: Callable[[T], bool]) -> T:
+    """``check()`` once ``done`` says so, or its last answer after :data:`WAIT_S`."""
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while True:
+        found = await check()
+        if done(found) or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.1)
+
+
+async def publish(
+    producer: AIOKafkaProducer, payload: Event, *, producer_name: str = "stock"
+) -> Envelope:
+    spec = topic_for(type(payload))
+    envelope = wrap(payload, producer=producer_name)
+    await producer.send_and_wait(
+        spec.name, value=envelope.model_dump_json().encode(), key=spec.key_for(payload).encode()
+    )
+    return envelope
+
+
+async def send_envelope(producer: AIOKafkaProducer, payload: Event, envelope: Envelope) -> None:
+    """Publish ``envelope`` again, as a redelivery would."""
+    spec = topic_for(type(payload))
+    await producer.send_and_wait(
+        spec.name, value=envelope.model_dump_json().encode(), key=spec.key_for(payload).encode()
+    )
+
+
+def location(code: str, kind: LocationKind, region: str) -> LocationUpserted:
+    return LocationUpserted(
+        code=code,
+        name=code,
+        kind=kind,
+        region=region,
+        active=True,
+        version=1,
+        updated_at=datetime.now(UTC),
+    )
+
+
+def item(sku: str, **extra: Any) -> CatalogItemUpserted:
+    fields: dict[str, Any] = {
+        "sku": sku,
+        "name": sku,
+        "manufacturer": "Nokia",
+        "category": "ont",
+        "tracking_mode": "serial",
+        "unit": "each",
+        "handling_class": "none",
+        "criticality": "medium",
+        "unit_cost": Decimal("120.00"),
+        "currency": "USD",
+        "default_lead_time_days": 14,
+        "status": "active",
+        "version": 1,
+        "updated_at": datetime.now(UTC),
+    }
+    return CatalogItemUpserted(**(fields | extra))
+
+
+@dataclass
+class Region:
+    """A region's warehouses and vans, known to replenishment's catalog copy."""
+
+    name: str
+    warehouse: str
+    van: str
+    other_warehouse: str
+
+
+async def region(producer: AIOKafkaProducer) -> Region:
+    made = Region(ref("REG"), ref("WH"), ref("VAN"), ref("WH"))
+    for code, kind in (
+        (made.warehouse, LocationKind.WAREHOUSE),
+        (made.van, LocationKind.TECHNICIAN_VAN),
+    ):
+        await publish(producer, location(code, kind, made.name), producer_name="catalog")
+    return made
+
+
+def level(
+    sku: str,
+    at: str,
+    available: int | Decimal,
+    *,
+    in_transit_in: int | Decimal = 0,
+    when: datetime | None = None,
+) -> StockLevelChanged:
+    return StockLevelChanged(
+        sku=sku,
+        location=at,
+        on_hand=Decimal(available),
+        reserved=Decimal(0),
+        in_transit_in=Decimal(in_transit_in),
+        in_transit_out=Decimal(0),
+        available=Decimal(available),
+        as_of=when or datetime.now(UTC),
+    )
+
+
+def issue(sku: str, at: str, quantity: int, when: datetime) -> StockMovementRecorded:
+    return StockMovementRecorded(
+        movement_id=uuid.uuid4(),
+        kind=MovementKind.ISSUE,
+        reason_code="issued_to_job",
+        sku=sku,
+        location=at,
+        from_location=at,
+        quantity=Decimal(quantity),
+        actor="tests",
+        recorded_at=when,
+    )
+
+
+def reliability(sku: str, region: str, installed: int, rate: str) -> ReliabilityComputed:
+    return ReliabilityComputed(
+        sku=sku,
+        region=region,
+        installed_base=installed,
+        operating_hours=Decimal(installed * 8766),
+        device_years=Decimal(installed),
+        failures=int(Decimal(rate) * installed),
+        failures_per_device_year=Decimal(rate),
+        mtbf_hours=Decimal(8766) / Decimal(rate),
+        mtbf_lower_hours=Decimal(1000),
+        mtbf_upper_hours=Decimal(1_000_000),
+        confidence=Decimal("0.9"),
+        as_of=datetime.now(UTC),
+    )
+
+
+async def suggestions(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
+    answer = await client.get("/api/v1/suggestions", params=params)
+    assert answer.status_code == 200, answer.text
+    found: list[dict[str, Any]] = answer.json()["suggestions"]
+    return found
+
+
+async def open_suggestion(
+    client: httpx.AsyncClient, sku: str, location: str
+) -> dict[str, Any] | None:
+    """The open suggestion for ``sku`` at ``location``, once there is one."""
+    found = await eventually(
+        lambda: suggestions(client, sku=sku, location=location, status="open"), bool
+    )
+    return found[0] if found else None
+
+
+async def outbox_events(engine: AsyncEngine, key: str) -> list[dict[str, Any]]:
+    """The envelopes replenishment staged under Kafka key ``key``, in staging order."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT envelope::text FROM outbox WHERE key = :key ORDER BY id"), {"key": key}
+        )
+        return [Envelope.model_validate_json(row[0]).model_dump(mode="json") for row in rows]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
