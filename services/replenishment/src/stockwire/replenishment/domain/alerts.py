@@ -3,9 +3,11 @@ behind it, and the resolution once it clears.
 
 Each condition is named by its ``dedup_key``:
 
-- ``projected_stockout:SKU@LOCATION``: the stock (available + inbound) runs out within
-  the policy's lead time plus review period, so waiting for the next review could be too
-  late; critical when it runs out within the lead time itself.
+- ``projected_stockout:SKU@LOCATION``: the location is at or below its reorder point and
+  its stock (available + inbound) runs out within the policy's lead time plus review
+  period, so waiting for the next review could be too late; critical when it runs out
+  within the lead time itself. It resolves once the position is above the reorder point
+  again (the remedy arrived or is on its way) or demand no longer runs it out in time.
 - ``regional_imbalance:SKU@REGION``: a stocked location of the region is at or below its
   reorder point while another holds more than its max.
 - ``suggestion_overdue:SUGGESTION_KEY``: a suggestion has stayed open longer than it
@@ -92,8 +94,12 @@ def overdue_key(suggestion_key: str) -> str:
 def stockout_alert(evaluation: ReorderExplanation) -> Alert | None:
     """The projected stockout alert of an evaluated SKU x location (its available +
     inbound at the daily demand mean its levels planned by), with what is suggested about
-    it; None when it does not run out within lead time + review period."""
+    it; None when it is above its reorder point (the policy has it covered: its remedy,
+    if it needed one, is on its way) or does not run out within lead time + review
+    period."""
     policy = evaluation.policy
+    if not evaluation.triggered:
+        return None
     stockout = projected_stockout(
         evaluation.inventory_position, evaluation.levels.daily_demand_mean, evaluation.evaluated_on
     )
@@ -138,11 +144,7 @@ def stockout_alert(evaluation: ReorderExplanation) -> Alert | None:
 def _remedy(evaluation: ReorderExplanation) -> str:
     suggestion = evaluation.suggestion
     if suggestion is None:
-        return (
-            "nothing is suggested: it is above its reorder point"
-            if not evaluation.triggered
-            else "nothing is suggested: it is at its order-up-to level"
-        )
+        return "nothing is suggested: it is at its order-up-to level"
     quantity = format_quantity(suggestion.quantity)
     if suggestion.kind is SuggestionKind.TRANSFER:
         return f"a transfer of {quantity} from {suggestion.source_location} is suggested"
