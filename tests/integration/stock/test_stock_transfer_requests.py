@@ -1,0 +1,166 @@
+"""Replenishment's transfer requests on the real broker: stock ships each accepted transfer
+once, under its transfer_id, choosing the serials itself; a request it cannot ship is
+published as a rejection saying why, and one it cannot read is dead-lettered."""
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer
+from stock_refs import assert_books_balance, item, q, seed
+from stock_topics import (
+    TIMEOUT_S,
+    eventually,
+    ledger_rows,
+    publish,
+    records_for,
+    stock_receive,
+    tail,
+)
+
+from stockwire.contracts.envelope import Envelope, wrap
+from stockwire.contracts.replenishment import TransferRequested
+from stockwire.contracts.topics import REPLENISHMENT_TRANSFER_REQUESTS, STOCK_MOVEMENTS
+from stockwire.stock.tables import levels, transfers
+
+PRODUCER = "replenishment"
+
+
+def request(
+    sku: str, from_location: str, to_location: str, quantity: object, transfer_id: str = ""
+) -> TransferRequested:
+    suggestion_id = uuid.uuid4()
+    return TransferRequested(
+        transfer_id=transfer_id or str(suggestion_id),
+        suggestion_id=suggestion_id,
+        sku=sku,
+        from_location=from_location,
+        to_location=to_location,
+        quantity=q(quantity),
+        requested_by="planner-ana",
+        requested_at=datetime.now(UTC),
+    )
+
+
+async def ask(producer, payload: TransferRequested, envelope: Envelope | None = None) -> Envelope:
+    return await publish(producer, payload, envelope=envelope, by=PRODUCER)
+
+
+async def level(engine, sku: str, location: str) -> tuple:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(levels.c.on_hand, levels.c.in_transit_out, levels.c.in_transit_in).where(
+                    levels.c.sku == sku, levels.c.location == location
+                )
+            )
+        ).one()
+    return tuple(row)
+
+
+async def transfer_row(engine, transfer_id: str) -> sa.Row | None:
+    async with engine.connect() as conn:
+        result = await conn.execute(
+            sa.select(transfers).where(transfers.c.transfer_id == transfer_id)
+        )
+        return result.one_or_none()
+
+
+RECORDED = "stock.movement.recorded"
+REJECTED = "stock.movement.rejected"
+
+
+async def published_for(
+    consumer: AIOKafkaConsumer, key: str, event_type: str, transfer_id: str | None = None
+) -> Envelope:
+    """The first ``event_type`` for ``key`` about ``transfer_id`` (a rejection names
+    none): the receipt that put stock there may still be on its way too."""
+    deadline = asyncio.get_running_loop().time() + TIMEOUT_S
+    while asyncio.get_running_loop().time() < deadline:
+        for record in await records_for(consumer, key):
+            envelope = Envelope.model_validate_json(record.value)
+            if (envelope.event_type, envelope.payload.get("transfer_id")) == (
+                event_type,
+                transfer_id,
+            ):
+                return envelope
+    raise AssertionError(f"no {event_type} for {key} about {transfer_id}")
+
+
+async def test_a_transfer_request_ships_into_transit_at_both_ends_and_publishes_it(
+    settings, producer, stock_runtime, stock_engine, site
+):
+    # Given 10 on the shelf at the warehouse
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+    await stock_receive(stock_runtime, site.wh, sku.sku, 10)
+    movements = await tail(settings, STOCK_MOVEMENTS)
+    try:
+        # When replenishment asks for 4 of them at the point of presence
+        asked = request(sku.sku, site.wh, site.pop, 4)
+        envelope = await ask(producer, asked)
+        [shipped] = await eventually(
+            lambda: ledger_rows(stock_engine, transfer_id=asked.transfer_id, location=site.wh)
+        )
+        movement = await published_for(
+            movements, f"{sku.sku}@{site.wh}", RECORDED, asked.transfer_id
+        )
+    finally:
+        await movements.stop()
+
+    # Then they are in transit out at the warehouse and in transit in at the PoP
+    assert await level(stock_engine, sku.sku, site.wh) == (q(6), q(4), q(0))
+    assert await level(stock_engine, sku.sku, site.pop) == (q(0), q(0), q(4))
+    assert (shipped.kind, shipped.reason_code) == ("transfer_ship", "transfer_shipped")
+    assert shipped.actor == f"{PRODUCER}:planner-ana"
+    assert shipped.source_event_id == envelope.event_id
+    row = await transfer_row(stock_engine, asked.transfer_id)
+    assert row is not None and (row.status, row.quantity_shipped) == ("in_transit", q(4))
+    # And the shipment is published, caused by the request
+    assert movement.payload["transfer_id"] == asked.transfer_id
+    assert movement.payload["to_location"] == site.pop
+    assert movement.causation_id == envelope.event_id
+    await assert_books_balance(stock_engine, [sku.sku])
+
+
+async def test_a_malformed_request_is_dead_lettered_and_the_consumer_goes_on(
+    settings, producer, stock_runtime, stock_engine, site
+):
+    # Given stock at the warehouse, and two requests that break the contract: one to the
+    # place it comes from, one naming no SKU
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+    await stock_receive(stock_runtime, site.wh, sku.sku, 10)
+    key = f"{sku.sku}@{site.wh}"
+    same_place = wrap(request(sku.sku, site.wh, site.pop, 1), producer=PRODUCER).model_dump(
+        mode="json"
+    )
+    same_place["payload"]["to_location"] = site.wh
+    no_sku = wrap(request(sku.sku, site.wh, site.pop, 1), producer=PRODUCER).model_dump(mode="json")
+    del no_sku["payload"]["sku"]
+    dead = await tail(settings, REPLENISHMENT_TRANSFER_REQUESTS.dlq, partitions=1)
+    try:
+        # When they are sent, followed by a good one on the same partition
+        for bad in (same_place, no_sku):
+            await producer.send_and_wait(
+                REPLENISHMENT_TRANSFER_REQUESTS.name,
+                value=json.dumps(bad).encode(),
+                key=key.encode(),
+            )
+        good = request(sku.sku, site.wh, site.pop, 2)
+        await ask(producer, good)
+        dead_letters = await records_for(dead, key, expect=2)
+        [shipped] = await eventually(
+            lambda: ledger_rows(stock_engine, transfer_id=good.transfer_id, location=site.wh)
+        )
+    finally:
+        await dead.stop()
+
+    # Then both are dead-lettered with the reason, and the good one still ships
+    reasons = [dict(r.headers)["dlq-reason"].decode() for r in dead_letters]
+    assert "a transfer goes to another location" in reasons[0]
+    assert "payload.sku" in reasons[1]
+    assert {dict(r.headers)["dlq-consumer"] for r in dead_letters} == {b"stock-movements"}
+    assert shipped.on_hand_delta == q(-2)
