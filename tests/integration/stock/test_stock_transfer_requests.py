@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from stock_refs import assert_books_balance, item, q, seed
 from stock_topics import (
     TIMEOUT_S,
@@ -89,6 +89,17 @@ async def published_for(
     raise AssertionError(f"no {event_type} for {key} about {transfer_id}")
 
 
+async def already_there(consumer: AIOKafkaConsumer, key: str) -> list[ConsumerRecord]:
+    """The records for ``key`` the tail can read within two seconds: for a record that must
+    not exist, once what would have written it is known to be done."""
+    found: list[ConsumerRecord] = []
+    deadline = asyncio.get_running_loop().time() + 2
+    while asyncio.get_running_loop().time() < deadline:
+        batches = await consumer.getmany(timeout_ms=200)
+        found.extend(r for batch in batches.values() for r in batch if r.key == key.encode())
+    return found
+
+
 async def test_a_transfer_request_ships_into_transit_at_both_ends_and_publishes_it(
     settings, producer, stock_runtime, stock_engine, site
 ):
@@ -123,6 +134,76 @@ async def test_a_transfer_request_ships_into_transit_at_both_ends_and_publishes_
     assert movement.payload["to_location"] == site.pop
     assert movement.causation_id == envelope.event_id
     await assert_books_balance(stock_engine, [sku.sku])
+
+
+async def test_a_redelivered_or_resent_request_ships_once(
+    settings, producer, stock_runtime, stock_engine, site
+):
+    # Given 10 on the shelf, and a request delivered twice and then sent again as a new
+    # event with the same transfer_id
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+    await stock_receive(stock_runtime, site.wh, sku.sku, 10)
+    key = f"{sku.sku}@{site.wh}"
+    asked = request(sku.sku, site.wh, site.pop, 3)
+    movements = await tail(settings, STOCK_MOVEMENTS)
+    dead = await tail(settings, REPLENISHMENT_TRANSFER_REQUESTS.dlq, partitions=1)
+    try:
+        envelope = await ask(producer, asked)
+        await ask(producer, asked, envelope)
+        resent = await ask(producer, asked)
+        # A later request on the same partition shows when the repeats were handled
+        follower = request(sku.sku, site.wh, site.pop, 1)
+        await ask(producer, follower)
+        await eventually(lambda: ledger_rows(stock_engine, transfer_id=follower.transfer_id))
+        published = [
+            Envelope.model_validate_json(r.value) for r in await already_there(movements, key)
+        ]
+        dead_letters = await already_there(dead, key)
+    finally:
+        await movements.stop()
+        await dead.stop()
+
+    # Then it shipped once, from the first delivery; the repeats changed nothing, and
+    # neither was rejected nor dead-lettered
+    rows = await ledger_rows(stock_engine, transfer_id=asked.transfer_id, location=site.wh)
+    assert [(r.on_hand_delta, r.source_event_id) for r in rows] == [(q(-3), envelope.event_id)]
+    assert resent.event_id != envelope.event_id
+    assert await level(stock_engine, sku.sku, site.wh) == (q(6), q(4), q(0))
+    about = [
+        (e.event_type, e.payload.get("transfer_id"))
+        for e in published
+        if e.event_type == REJECTED or e.payload.get("transfer_id")
+    ]
+    assert about == [(RECORDED, asked.transfer_id), (RECORDED, follower.transfer_id)]
+    assert dead_letters == []
+
+
+async def test_a_resent_request_that_differs_is_rejected_naming_the_shipped_transfer(
+    settings, producer, stock_runtime, stock_engine, site
+):
+    # Given a transfer shipped at a replenishment request
+    sku = item()
+    await seed(stock_runtime, items=[sku])
+    await stock_receive(stock_runtime, site.wh, sku.sku, 10)
+    asked = request(sku.sku, site.wh, site.pop, 3)
+    await ask(producer, asked)
+    await eventually(lambda: ledger_rows(stock_engine, transfer_id=asked.transfer_id))
+    movements = await tail(settings, STOCK_MOVEMENTS)
+    try:
+        # When a request with the same transfer_id asks for another quantity
+        changed = request(sku.sku, site.wh, site.pop, 5, transfer_id=asked.transfer_id)
+        envelope = await ask(producer, changed)
+        rejection = await published_for(movements, f"{sku.sku}@{site.wh}", REJECTED)
+    finally:
+        await movements.stop()
+
+    # Then nothing more ships, and the rejection says which transfer it clashes with
+    assert rejection.payload["reason"] == "invalid_quantity"
+    assert asked.transfer_id in rejection.payload["message"]
+    assert "already shipped" in rejection.payload["message"]
+    assert rejection.payload["source_event_id"] == str(envelope.event_id)
+    assert await level(stock_engine, sku.sku, site.wh) == (q(7), q(3), q(0))
 
 
 async def test_a_malformed_request_is_dead_lettered_and_the_consumer_goes_on(

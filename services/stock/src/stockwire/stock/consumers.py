@@ -7,6 +7,7 @@ runtime's :class:`Consumer` does the rest: dead letters for what cannot be read,
 inbox (a redelivered event changes nothing), and the offset commit after the transaction.
 """
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,8 @@ from stockwire.stock.domain.model import ONE, Policy
 from stockwire.stock.settings import StockSettings
 from stockwire.stock.tables import CATALOG_COPY
 from stockwire.stock.unit_of_work import StockUnitOfWork
+
+log = logging.getLogger(__name__)
 
 MOVEMENTS_CONSUMER = "stock-movements"
 """The consumer group (and inbox name) applying every topic whose events move stock."""
@@ -178,7 +181,15 @@ def _book_handle(runtime: ServiceRuntime, policy: Policy, public_url: str) -> Ha
             uow = StockUnitOfWork.within(
                 session, runtime.outbox, policy, batch, public_url=public_url
             )
-            await handlers.apply_commands(cmds, uow)
+            outcomes = await handlers.apply_commands(cmds, uow)
+            for cmd, outcome in zip(cmds, outcomes, strict=True):
+                if outcome.repeat_of:
+                    log.info(
+                        "%s: event %s repeats an applied command and changes nothing: %s",
+                        MOVEMENTS_CONSUMER,
+                        cmd.origin.source_event_id,
+                        outcome.repeat_of,
+                    )
 
     return handle
 
