@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from stock_refs import assert_books_balance, item, q, seed
+from stock_refs import assert_books_balance, item, outbox_payloads, q, ref, seed, uow_for
 from stock_topics import (
     TIMEOUT_S,
     eventually,
@@ -23,7 +23,9 @@ from stock_topics import (
 from stockwire.contracts.envelope import Envelope, wrap
 from stockwire.contracts.replenishment import TransferRequested
 from stockwire.contracts.topics import REPLENISHMENT_TRANSFER_REQUESTS, STOCK_MOVEMENTS
-from stockwire.stock.tables import levels, transfers
+from stockwire.stock import handlers
+from stockwire.stock.domain.commands import IssueParts, Line, Origin, ShipTransfer
+from stockwire.stock.tables import levels, serials, transfers
 
 PRODUCER = "replenishment"
 
@@ -136,6 +138,50 @@ async def test_a_transfer_request_ships_into_transit_at_both_ends_and_publishes_
     await assert_books_balance(stock_engine, [sku.sku])
 
 
+async def test_a_serial_tracked_request_ships_the_serials_that_arrived_first(
+    producer, stock_runtime, stock_engine, site
+):
+    # Given serials received at the warehouse in three deliveries; names do not follow
+    # arrival, and the second delivery brought two at once
+    ont = item("ONT", "serial")
+    await seed(stock_runtime, items=[ont])
+    first, second_b, second_a = "Z-" + ref("SN"), "B-" + ref("SN"), "A-" + ref("SN")
+    last = ref("SN")
+    await stock_receive(stock_runtime, site.wh, ont.sku, 1, serials=(first,))
+    await stock_receive(stock_runtime, site.wh, ont.sku, 2, serials=(second_b, second_a))
+    await stock_receive(stock_runtime, site.wh, ont.sku, 1, serials=(last,))
+
+    # When replenishment asks for 2, naming none
+    asked = request(ont.sku, site.wh, site.van, 2)
+    await ask(producer, asked)
+    rows = await eventually(
+        lambda: ledger_rows(stock_engine, transfer_id=asked.transfer_id, location=site.wh)
+    )
+
+    # Then stock ships the oldest, the tie broken by serial
+    assert sorted(r.serial for r in rows) == sorted([first, second_a])
+    row = await transfer_row(stock_engine, asked.transfer_id)
+    assert row is not None and sorted(row.serials) == sorted([first, second_a])
+    async with stock_engine.connect() as conn:
+        states = dict(
+            (
+                await conn.execute(
+                    sa.select(serials.c.serial, serials.c.state).where(
+                        serials.c.serial.in_([first, second_b, second_a, last])
+                    )
+                )
+            ).all()
+        )
+    assert states == {
+        first: "in_transit",
+        second_a: "in_transit",
+        second_b: "in_stock",
+        last: "in_stock",
+    }
+    assert await level(stock_engine, ont.sku, site.van) == (q(0), q(0), q(2))
+    await assert_books_balance(stock_engine, [ont.sku])
+
+
 async def test_a_redelivered_or_resent_request_ships_once(
     settings, producer, stock_runtime, stock_engine, site
 ):
@@ -206,6 +252,40 @@ async def test_a_resent_request_that_differs_is_rejected_naming_the_shipped_tran
     assert await level(stock_engine, sku.sku, site.wh) == (q(7), q(3), q(0))
 
 
+async def test_a_request_for_more_than_the_shelf_holds_is_rejected_and_ships_nothing(
+    producer, stock_runtime, stock_engine, site
+):
+    # Given 2 of a bulk item and 1 serial of a serial-tracked one at the warehouse
+    bulk, ont = item(), item("ONT", "serial")
+    await seed(stock_runtime, items=[bulk, ont])
+    await stock_receive(stock_runtime, site.wh, bulk.sku, 2)
+    await stock_receive(stock_runtime, site.wh, ont.sku, 1, serials=(ref("SN"),))
+
+    # When replenishment asks for 5 of the one and 2 of the other
+    too_many = request(bulk.sku, site.wh, site.pop, 5)
+    too_few_serials = request(ont.sku, site.wh, site.pop, 2)
+    await ask(producer, too_many)
+    await ask(producer, too_few_serials)
+
+    async def rejection(sku: str) -> dict | None:
+        staged = await outbox_payloads(stock_engine, f"{sku}@{site.wh}")
+        return next((e["payload"] for e in staged if e["event_type"] == REJECTED), None)
+
+    bulk_rejection = await eventually(lambda: rejection(bulk.sku))
+    serial_rejection = await eventually(lambda: rejection(ont.sku))
+
+    # Then both are rejected as negative stock, saying what is there, and nothing ships
+    assert bulk_rejection["reason"] == serial_rejection["reason"] == "negative_stock"
+    assert bulk_rejection["kind"] == serial_rejection["kind"] == "transfer_ship"
+    assert "not enough" in bulk_rejection["message"]
+    assert "1 on the shelf" in serial_rejection["message"]
+    for asked in (too_many, too_few_serials):
+        assert await transfer_row(stock_engine, asked.transfer_id) is None
+        assert await ledger_rows(stock_engine, transfer_id=asked.transfer_id) == []
+    assert await level(stock_engine, bulk.sku, site.wh) == (q(2), q(0), q(0))
+    assert await level(stock_engine, ont.sku, site.wh) == (q(1), q(0), q(0))
+
+
 async def test_a_malformed_request_is_dead_lettered_and_the_consumer_goes_on(
     settings, producer, stock_runtime, stock_engine, site
 ):
@@ -245,3 +325,35 @@ async def test_a_malformed_request_is_dead_lettered_and_the_consumer_goes_on(
     assert "payload.sku" in reasons[1]
     assert {dict(r.headers)["dlq-consumer"] for r in dead_letters} == {b"stock-movements"}
     assert shipped.on_hand_delta == q(-2)
+
+
+async def test_a_pick_in_a_batch_sees_what_earlier_commands_did_and_leaves_doubtful_serials(
+    stock_runtime, stock_engine, site
+):
+    # Given four serials at the warehouse, the second oldest held in conflict
+    ont = item("ONT", "serial")
+    await seed(stock_runtime, items=[ont])
+    oldest, doubtful, middle, newest = (ref("SN") for _ in range(4))
+    for serial in (oldest, doubtful, middle, newest):
+        await stock_receive(stock_runtime, site.wh, ont.sku, 1, serials=(serial,))
+    async with stock_engine.begin() as conn:
+        await conn.execute(
+            sa.update(serials)
+            .where(serials.c.serial == doubtful)
+            .values(conflict_sku=ont.sku, conflict_location=site.van)
+        )
+
+    # When one batch issues the oldest to a job, then picks two for the van
+    origin = Origin("replenishment:ana", source_event_id=uuid.uuid4())
+    issue, pick = await handlers.apply_commands(
+        [
+            IssueParts(site.wh, (Line(ont.sku, q(1), (oldest,)),), origin, job_id=ref("JOB")),
+            ShipTransfer(ref("T"), ont.sku, site.wh, site.van, q(2), origin, stock_picks=True),
+        ],
+        uow_for(stock_runtime),
+    )
+
+    # Then the pick takes the oldest two still on the shelf that are not in doubt
+    assert issue.applied and pick.applied, (issue.rejection, pick.rejection)
+    assert [m.serial for m in pick.movements] == [middle, newest]
+    await assert_books_balance(stock_engine, [ont.sku])

@@ -130,7 +130,8 @@ def receipt_command(envelope: Envelope, receipt: receipts.GoodsReceived) -> Comm
 
 
 def transfer_command(envelope: Envelope, request: replenishment.TransferRequested) -> Command:
-    """An accepted transfer suggestion ships under its ``transfer_id``."""
+    """An accepted transfer suggestion ships under its ``transfer_id``; it names a
+    quantity only, so stock picks what ships (serials too)."""
     return ShipTransfer(
         request.transfer_id,
         request.sku,
@@ -138,6 +139,7 @@ def transfer_command(envelope: Envelope, request: replenishment.TransferRequeste
         request.to_location,
         request.quantity,
         _origin(envelope, request.requested_by),
+        stock_picks=True,
     )
 
 

@@ -29,6 +29,7 @@ from stockwire.stock.domain.model import (
     Transfer,
     TransferStatus,
 )
+from stockwire.stock.domain.picking import pick_serials, unreserved
 
 
 def ship_transfer(draft: Draft, cmd: ShipTransfer) -> None:
@@ -40,11 +41,15 @@ def ship_transfer(draft: Draft, cmd: ShipTransfer) -> None:
     item = catalog_item(draft, cmd.sku)
     active_location(draft, cmd.from_location)
     active_location(draft, cmd.to_location)
-    line = Line(cmd.sku, cmd.quantity, cmd.serials, cmd.lot)
-    serials_fit(item, line)
+    serials = cmd.serials
+    if cmd.stock_picks:
+        if item.serialized:
+            serials = pick_serials(draft, item, cmd.from_location, cmd.quantity)
+        unreserved(draft, Pair(cmd.sku, cmd.from_location), cmd.quantity)
+    serials_fit(item, Line(cmd.sku, cmd.quantity, serials, cmd.lot))
     details = _route(cmd)
     lot = NOT_TRACKED
-    for serial in cmd.serials:
+    for serial in serials:
         _move_serial(
             draft,
             in_stock_at(draft, item, serial, cmd.from_location),
@@ -73,7 +78,7 @@ def ship_transfer(draft: Draft, cmd: ShipTransfer) -> None:
         from_location=cmd.from_location,
         to_location=cmd.to_location,
         lot=lot,
-        serials=cmd.serials,
+        serials=serials,
         quantity_shipped=cmd.quantity,
         quantity_received=None,
         status=TransferStatus.IN_TRANSIT,
