@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from stock_refs import ADMIN_TOKEN, PUBLIC_URL, READER_TOKEN, WRITER_TOKEN, Site, seed
@@ -92,3 +93,12 @@ async def site(stock_runtime: ServiceRuntime) -> Site:
     site = Site()
     await seed(stock_runtime, locations=site.locations())
     return site
+
+
+@pytest.fixture(scope="module")
+async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    """A plain producer, for publishing to stock's inbound topics as their owners would."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()

@@ -9,12 +9,10 @@ is needed to read them).
 import asyncio
 import json
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from stock_refs import (
     PUBLIC_URL,
     assert_books_balance,
@@ -26,89 +24,18 @@ from stock_refs import (
     seed,
     uow_for,
 )
+from stock_topics import eventually, ledger_rows, publish, records_for, stock_receive, tail
 
-from stockwire.contracts.base import Event
 from stockwire.contracts.catalog import CatalogItemUpserted
 from stockwire.contracts.envelope import Envelope, wrap
 from stockwire.contracts.fsm import DeviceSwapped, PartInstalled, PartLine, PartsIssued
 from stockwire.contracts.receipts import GoodsReceived, ReceiptLine
 from stockwire.contracts.scans import ScanMethod, ScanPurpose, ScanRecorded
-from stockwire.contracts.topics import (
-    FSM_JOB_EVENTS,
-    STOCK_ALERTS,
-    STOCK_MOVEMENTS,
-    TopicSpec,
-    topic_for,
-)
+from stockwire.contracts.topics import FSM_JOB_EVENTS, STOCK_ALERTS, STOCK_MOVEMENTS
 from stockwire.stock import handlers
 from stockwire.stock.domain.commands import Origin, ReceiveGoods
 from stockwire.stock.domain.commands import ReceiptLine as StockReceiptLine
-from stockwire.stock.tables import MESSAGING, catalog_items, count_lines, ledger, serials
-
-TIMEOUT_S = 60.0
-
-
-@pytest.fixture(scope="module")
-async def producer(settings):
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
-    await producer.start()
-    yield producer
-    await producer.stop()
-
-
-async def publish(producer, payload: Event, *, envelope: Envelope | None = None) -> Envelope:
-    spec = topic_for(type(payload))
-    envelope = envelope or wrap(payload, producer="fsm-tests")
-    await producer.send_and_wait(
-        spec.name, value=envelope.model_dump_json().encode(), key=spec.key_for(payload).encode()
-    )
-    return envelope
-
-
-async def eventually(check: Callable[[], Awaitable[object]], timeout_s: float = TIMEOUT_S):
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert asyncio.get_running_loop().time() < deadline, "never happened"
-        await asyncio.sleep(0.1)
-
-
-async def ledger_rows(engine, **where: object) -> list[sa.Row]:
-    async with engine.connect() as conn:
-        result = await conn.execute(
-            sa.select(ledger)
-            .where(*(ledger.c[name] == value for name, value in where.items()))
-            .order_by(ledger.c.id)
-        )
-        return list(result)
-
-
-async def tail(settings, spec: TopicSpec | str, partitions: int | None = None) -> AIOKafkaConsumer:
-    name = spec if isinstance(spec, str) else spec.name
-    count = partitions if partitions is not None else spec.partitions  # type: ignore[union-attr]
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
-    )
-    await consumer.start()
-    assigned = [TopicPartition(name, p) for p in range(count)]
-    consumer.assign(assigned)
-    await consumer.seek_to_end(*assigned)
-    for partition in assigned:
-        await consumer.position(partition)
-    return consumer
-
-
-async def records_for(
-    consumer: AIOKafkaConsumer, key: str, expect: int = 1
-) -> list[ConsumerRecord]:
-    found: list[ConsumerRecord] = []
-    deadline = asyncio.get_running_loop().time() + TIMEOUT_S
-    while len(found) < expect and asyncio.get_running_loop().time() < deadline:
-        batches = await consumer.getmany(timeout_ms=200)
-        found.extend(r for batch in batches.values() for r in batch if r.key == key.encode())
-    return found
+from stockwire.stock.tables import MESSAGING, catalog_items, count_lines, serials
 
 
 async def test_the_same_fsm_event_delivered_many_times_is_applied_once(
@@ -369,17 +296,6 @@ async def test_the_catalog_copy_keeps_the_newest_version(producer, stock_engine)
     assert (row.name, row.category, row.criticality) == ("ONT v2", "ont", "critical")
     assert (row.default_lead_time_days, row.end_of_life) == (28, date(2031, 12, 31))
     assert row.warranty_months == 36
-
-
-async def stock_receive(
-    runtime, location: str, sku: str, quantity, *, serials=(), lot=None
-) -> None:
-    """Stock on the shelf, through the handlers (what a receipt event would do)."""
-    line = StockReceiptLine(sku, q(quantity), serials=tuple(serials), lot=lot)
-    [outcome] = await handlers.apply_commands(
-        [ReceiveGoods(location, (line,), Origin("tests"))], uow_for(runtime)
-    )
-    assert outcome.applied, outcome.rejection
 
 
 async def test_a_receipt_beyond_a_billion_in_a_batch_is_a_rejection_not_a_poison_batch(

@@ -57,15 +57,24 @@ class World:
         return code
 
     def stock(
-        self, sku: str, location: str, quantity: object, lot: str = "", serial: str = ""
+        self,
+        sku: str,
+        location: str,
+        quantity: object,
+        lot: str = "",
+        serial: str = "",
+        arrived: datetime | None = None,
     ) -> None:
-        """Put stock on the shelf as if loaded from the database (moved there before)."""
+        """Put stock on the shelf as if loaded from the database (moved there before; a
+        serial ``arrived`` then, by default now)."""
         self.state.add_balance(BalanceKey(sku, location, lot, serial), Amounts(on_hand=q(quantity)))
         self.state.moved.add(Pair(sku, location))
         if serial:
             self.state.serials[serial] = SerialRecord(
                 serial, sku, location, SerialState.IN_STOCK, lot
             )
+            shelf = self.state.shelves.setdefault(Pair(sku, location), {})
+            shelf[serial] = arrived or self.now
 
     def run(self, *cmds: Command) -> list[Outcome]:
         return [self.book.execute(cmd) for cmd in cmds]

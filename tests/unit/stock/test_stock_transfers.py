@@ -1,11 +1,13 @@
 """Transfers: shipped stock is in transit at both ends until it arrives; shortfalls are
 written off in the ledger and reported."""
 
+import uuid
+
 import pytest
 from stock_world import ORIGIN, World, q
 
 from stockwire.runtime.domain_errors import Conflict, NotFound
-from stockwire.stock.domain.commands import ReceiveTransfer, ShipTransfer
+from stockwire.stock.domain.commands import Origin, ReceiveTransfer, ShipTransfer
 from stockwire.stock.domain.model import SerialState, TransferStatus
 
 
@@ -132,3 +134,67 @@ def test_a_lot_transfer_without_a_lot_takes_one_lot_that_holds_it_all():
 
     assert world.state.transfers["T1"].lot == "L2"
     assert world.on_hand("CABLE", wh, lot="L2") == 4
+
+
+REQUESTED = Origin("replenishment:ana", source_event_id=uuid.uuid4())
+"""A transfer request from replenishment's topic."""
+
+
+def test_a_transfer_request_sent_again_ships_nothing_more_and_records_nothing():
+    world, wh, pop = two_sites()
+    world.item("SFP")
+    world.stock("SFP", wh, 10)
+    world.one(ShipTransfer("SUG-1", "SFP", wh, pop, q(4), REQUESTED))
+    events_before = len(world.book.events)
+
+    again = Origin("replenishment:ana", source_event_id=uuid.uuid4())
+    outcome = world.one(ShipTransfer("SUG-1", "SFP", wh, pop, q(4), again))
+
+    assert outcome.applied and outcome.movements == []
+    assert outcome.repeat_of == "transfer 'SUG-1' was already shipped"
+    assert len(world.book.events) == events_before
+    assert (world.level("SFP", wh).on_hand, world.level("SFP", pop).in_transit_in) == (6, 4)
+
+
+def test_a_request_sent_again_after_the_transfer_arrived_is_still_a_repeat():
+    world, wh, pop = two_sites()
+    world.item("SFP")
+    world.stock("SFP", wh, 10)
+    world.one(ShipTransfer("SUG-1", "SFP", wh, pop, q(4), REQUESTED))
+    world.one(ReceiveTransfer("SUG-1", q(4), ORIGIN))
+
+    outcome = world.one(ShipTransfer("SUG-1", "SFP", wh, pop, q(4), REQUESTED))
+
+    assert outcome.repeat_of is not None and outcome.movements == []
+    assert world.level("SFP", wh).on_hand == 6
+
+
+def test_a_request_that_differs_from_the_transfer_under_its_id_is_rejected_naming_it():
+    world, wh, pop = two_sites()
+    world.item("SFP")
+    world.stock("SFP", wh, 10)
+    world.one(ShipTransfer("SUG-1", "SFP", wh, pop, q(4), REQUESTED))
+
+    outcome = world.one(ShipTransfer("SUG-1", "SFP", wh, pop, q(5), REQUESTED))
+
+    assert outcome.rejection is not None
+    assert (outcome.rejection.reason, outcome.rejection.kind) == (
+        "invalid_quantity",
+        "transfer_ship",
+    )
+    assert outcome.rejection.message == (
+        f"transfer 'SUG-1' was already shipped: 4 of SFP from {wh!r} to {pop!r} (in_transit); "
+        f"not shipping 5 of SFP from {wh!r} to {pop!r} under its id"
+    )
+    assert world.alert_kinds() == ["rejected_movement"]
+    assert world.level("SFP", wh).on_hand == 6
+
+
+def test_shipping_under_a_used_transfer_id_over_http_is_a_conflict():
+    world, wh, pop = two_sites()
+    world.item("SFP")
+    world.stock("SFP", wh, 10)
+    world.one(ShipTransfer("T1", "SFP", wh, pop, q(4), ORIGIN))
+
+    with pytest.raises(Conflict):
+        world.one(ShipTransfer("T1", "SFP", wh, pop, q(4), ORIGIN))

@@ -1,19 +1,28 @@
-"""What each inbound message asks of stock: FSM job events, scans and goods receipts
-become the same commands an HTTP request would."""
+"""What each inbound message asks of stock: FSM job events, scans, goods receipts and
+transfer requests become the same commands an HTTP request would."""
 
+import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from stockwire.contracts.envelope import wrap
 from stockwire.contracts.fsm import DeviceSwapped, JobCompleted, PartLine, PartsIssued
 from stockwire.contracts.receipts import GoodsReceived, ReceiptLine
+from stockwire.contracts.replenishment import TransferRequested
 from stockwire.contracts.scans import ScanMethod, ScanPurpose, ScanRecorded
 from stockwire.contracts.vocabulary import ReturnCondition
-from stockwire.stock.consumers import job_command, receipt_command, scan_command
+from stockwire.stock.consumers import (
+    job_command,
+    receipt_command,
+    scan_command,
+    transfer_command,
+)
 from stockwire.stock.domain.commands import (
     CompleteJob,
     IssueParts,
     ReceiveGoods,
     RecordCount,
+    ShipTransfer,
     SwapDevice,
 )
 
@@ -108,3 +117,31 @@ def test_a_goods_receipt_keeps_ordered_and_received_per_line():
     assert isinstance(cmd, ReceiveGoods)
     assert (cmd.po_number, cmd.receipt_id) == ("PO-7", "GR-1")
     assert (cmd.lines[0].ordered, cmd.lines[0].received) == (10, 8)
+
+
+def test_a_transfer_request_ships_under_its_transfer_id_by_whoever_accepted_it():
+    event = TransferRequested(
+        transfer_id="SUG-1",
+        suggestion_id=uuid.uuid4(),
+        sku="ONT",
+        from_location="WH-1",
+        to_location="VAN-1",
+        quantity=Decimal(3),
+        requested_by="ana",
+        requested_at=datetime.now(UTC),
+    )
+    envelope = wrap(event, producer="replenishment")
+
+    cmd = transfer_command(envelope, event)
+
+    assert isinstance(cmd, ShipTransfer)
+    assert (cmd.transfer_id, cmd.sku, cmd.from_location, cmd.to_location, cmd.quantity) == (
+        "SUG-1",
+        "ONT",
+        "WH-1",
+        "VAN-1",
+        3,
+    )
+    assert cmd.serials == ()
+    assert cmd.origin.actor == "replenishment:ana"
+    assert cmd.origin.source_event_id == envelope.event_id

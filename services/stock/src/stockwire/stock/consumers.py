@@ -1,22 +1,24 @@
 """Kafka entry points: each message becomes a command; a batch becomes one transaction.
 
-FSM job events, scans and goods receipts go to the book; the runtime's catalog copy
-consumers (``stock-catalog-items``, ``stock-catalog-locations``) keep stock's read copy of
-items and locations. The runtime's :class:`Consumer` does the rest: dead letters for what
-cannot be read, the inbox (a redelivered event changes nothing), and the offset commit
-after the transaction.
+FSM job events, scans, goods receipts and replenishment's transfer requests go to the
+book; the runtime's catalog copy consumers (``stock-catalog-items``,
+``stock-catalog-locations``) keep stock's read copy of items and locations. The
+runtime's :class:`Consumer` does the rest: dead letters for what cannot be read, the
+inbox (a redelivered event changes nothing), and the offset commit after the transaction.
 """
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockwire.contracts import fsm, receipts, scans
+from stockwire.contracts import fsm, receipts, replenishment, scans
 from stockwire.contracts.base import Event
 from stockwire.contracts.envelope import Envelope
 from stockwire.contracts.topics import (
     FSM_JOB_EVENTS,
     GOODS_RECEIPTS,
+    REPLENISHMENT_TRANSFER_REQUESTS,
     SCANS,
     TopicSpec,
     by_name,
@@ -36,12 +38,15 @@ from stockwire.stock.domain.commands import (
     ReceiveGoods,
     RecordCount,
     ReturnPart,
+    ShipTransfer,
     SwapDevice,
 )
 from stockwire.stock.domain.model import ONE, Policy
 from stockwire.stock.settings import StockSettings
 from stockwire.stock.tables import CATALOG_COPY
 from stockwire.stock.unit_of_work import StockUnitOfWork
+
+log = logging.getLogger(__name__)
 
 MOVEMENTS_CONSUMER = "stock-movements"
 """The consumer group (and inbox name) applying every topic whose events move stock."""
@@ -124,6 +129,20 @@ def receipt_command(envelope: Envelope, receipt: receipts.GoodsReceived) -> Comm
     )
 
 
+def transfer_command(envelope: Envelope, request: replenishment.TransferRequested) -> Command:
+    """An accepted transfer suggestion ships under its ``transfer_id``; it names a
+    quantity only, so stock picks what ships (serials too)."""
+    return ShipTransfer(
+        request.transfer_id,
+        request.sku,
+        request.from_location,
+        request.to_location,
+        request.quantity,
+        _origin(envelope, request.requested_by),
+        stock_picks=True,
+    )
+
+
 Translate = Callable[[Envelope, Event], Command | None]
 
 
@@ -135,10 +154,17 @@ def _receipt(envelope: Envelope, event: Event) -> Command | None:
     return receipt_command(envelope, event) if isinstance(event, receipts.GoodsReceived) else None
 
 
+def _transfer(envelope: Envelope, event: Event) -> Command | None:
+    if isinstance(event, replenishment.TransferRequested):
+        return transfer_command(envelope, event)
+    return None
+
+
 TRANSLATIONS: dict[str, Translate] = {
     FSM_JOB_EVENTS.name: job_command,
     SCANS.name: _scan,
     GOODS_RECEIPTS.name: _receipt,
+    REPLENISHMENT_TRANSFER_REQUESTS.name: _transfer,
 }
 """The topics whose events move stock, and how each event becomes a command. One group
 applies them all, so a batch mixes them: a trickle of goods receipts rides along with the
@@ -157,7 +183,15 @@ def _book_handle(runtime: ServiceRuntime, policy: Policy, public_url: str) -> Ha
             uow = StockUnitOfWork.within(
                 session, runtime.outbox, policy, batch, public_url=public_url
             )
-            await handlers.apply_commands(cmds, uow)
+            outcomes = await handlers.apply_commands(cmds, uow)
+            for cmd, outcome in zip(cmds, outcomes, strict=True):
+                if outcome.repeat_of:
+                    log.info(
+                        "%s: event %s repeats an applied command and changes nothing: %s",
+                        MOVEMENTS_CONSUMER,
+                        cmd.origin.source_event_id,
+                        outcome.repeat_of,
+                    )
 
     return handle
 

@@ -126,6 +126,7 @@ serials = sa.Table(
     _now(),
     sa.Column("conflict_sku", sa.Text, nullable=True),
     sa.Column("conflict_location", sa.Text, nullable=True),
+    sa.Index("serials_on_shelf", "sku", "location", postgresql_where=sa.text("state = 'in_stock'")),
 )
 """Where each serial is now: exactly one location (or customer site, or job) at a time.
 ``conflict_sku`` and ``conflict_location`` say where the latest ``serial_conflict`` alert

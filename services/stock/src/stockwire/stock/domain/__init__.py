@@ -20,6 +20,8 @@ Where each rule lives:
   the HTTP API; ``limits``: the largest quantities and levels, which the contracts share.
 - ``checks`` and ``lots``: what many commands share: catalog and serial checks, and which
   lot a quantity is booked to or taken from.
+- ``picking``: what ships when stock picks a transfer itself (a transfer request): the
+  serials that arrived first, never stock reserved for jobs.
 - ``negative_stock``: the check made once per command, after all its legs.
 - ``commands``, ``events``, ``model``: what goes in, what comes out, and the state;
   ``errors``: what a command raises that is invalid or names a missing or clashing

@@ -381,6 +381,7 @@ class StockBook:
             count=draft.count,
             levels={pair: state.level(pair) for pair in pairs},
             skipped=draft.skipped,
+            repeat_of=draft.repeat_of,
         )
 
     def _serial_resolved(self, raised: Pair, record: SerialRecord, origin: Origin) -> Resolution:

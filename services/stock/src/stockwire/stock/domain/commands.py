@@ -102,6 +102,13 @@ class SwapDevice:
 
 @dataclass(frozen=True)
 class ShipTransfer:
+    """Ship ``quantity`` of ``sku`` from one location to another under ``transfer_id``.
+
+    A person names the serials of a serial-tracked SKU. With ``stock_picks`` (a transfer
+    request from replenishment, which names none) stock picks what ships: the serials
+    that arrived first on the shelf at the origin, and only stock not reserved for jobs.
+    """
+
     transfer_id: str
     sku: str
     from_location: str
@@ -110,6 +117,7 @@ class ShipTransfer:
     origin: Origin
     lot: str | None = None
     serials: tuple[str, ...] = ()
+    stock_picks: bool = False
 
 
 @dataclass(frozen=True)

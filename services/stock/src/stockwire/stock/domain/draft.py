@@ -81,6 +81,8 @@ class Draft:
         self.skipped: list[Rejection] = []
         self.count: Count | None = None
         self.job_id: str | None = None
+        self.repeat_of: str | None = None
+        """Set when the command repeats one already applied, so it changes nothing: why."""
 
     def focus(
         self,

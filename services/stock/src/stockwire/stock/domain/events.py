@@ -136,6 +136,9 @@ class Outcome:
     skipped: list[Rejection] = field(default_factory=list)
     """Parts of an applied command the rules refused (a counted serial the books hold
     elsewhere): recorded as rejections while the rest of the command applied."""
+    repeat_of: str | None = None
+    """Why an applied command changed nothing: it repeats one applied before (a transfer
+    request sent again). Nothing is published for it."""
 
     @property
     def applied(self) -> bool:

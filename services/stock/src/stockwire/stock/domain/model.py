@@ -255,6 +255,7 @@ class Loaded:
     whole: frozenset[Pair]
     lines: frozenset[CountLineKey] = frozenset()
     whole_counts: frozenset[str] = frozenset()
+    shelves: frozenset[Pair] = frozenset()
 
     def check_key(self, key: BalanceKey) -> None:
         if key not in self.keys and key.pair not in self.whole:
@@ -269,6 +270,10 @@ class Loaded:
     def check_line(self, key: CountLineKey) -> None:
         if key not in self.lines and key.count_id not in self.whole_counts:
             raise NotLoaded(f"count line {key} was not loaded")
+
+    def check_shelf(self, pair: Pair) -> None:
+        if pair not in self.shelves:
+            raise NotLoaded(f"the serials on the shelf at {pair} were not loaded")
 
 
 @dataclass
@@ -287,6 +292,9 @@ class StockState:
     transfers: dict[str, Transfer] = field(default_factory=dict)
     counts: dict[str, Count] = field(default_factory=dict)
     count_lines: dict[CountLineKey, CountLine] = field(default_factory=dict)
+    shelves: dict[Pair, dict[str, datetime]] = field(default_factory=dict)
+    """For each pair a transfer picks serials from: the serials in stock there when the
+    transaction began, with when each arrived (the time of its last movement)."""
     moved: set[Pair] = field(default_factory=set)
     """Pairs a movement has changed before (or in) this transaction. Only these can have
     gone out of stock, so only these can come back into it (a first receipt resolves no
@@ -328,6 +336,13 @@ class StockState:
             self._by_pair[key.pair].add(key)
         pair = key.pair
         self.levels[pair] = self.level(pair).plus(delta)
+
+    def shelf(self, pair: Pair) -> dict[str, datetime]:
+        """The serials in stock at ``pair`` when the transaction began, with when each
+        arrived; for a pair a transfer picks from (see :attr:`shelves`)."""
+        if self.loaded is not None:
+            self.loaded.check_shelf(pair)
+        return self.shelves.get(pair, {})
 
     def custody_of(self, job_id: str) -> set[JobPartKey]:
         """The keys of what ``job_id`` holds (or held earlier in this transaction)."""

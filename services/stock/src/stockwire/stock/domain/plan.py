@@ -5,7 +5,9 @@ Planning runs in two steps because some of what a command touches is only known 
 rows: :func:`named` lists what the commands name outright (SKUs, locations, serials,
 documents); once those rows are loaded, :func:`scope` works out the balances: exact keys
 where the command says which lot or serial, whole SKU x location pairs where the book
-will choose (lots drawn in order, a count that covers everything at a location).
+will choose (lots drawn in order, a count that covers everything at a location). A
+transfer whose serials stock picks needs a third step: once its origin's level is locked,
+the serials on that shelf are read, and :func:`shelf_keys` names their balances.
 """
 
 from collections.abc import Iterable, Sequence
@@ -161,6 +163,9 @@ class Scope:
     """Locations a closing count covers: every pair there is needed whole."""
     count_lines: set[CountLineKey] = field(default_factory=set)
     whole_counts: set[str] = field(default_factory=set)
+    shelves: set[Pair] = field(default_factory=set)
+    """Pairs a transfer picks serials from: every serial in stock there is needed, with
+    its balances there and at the transfer's destination (:func:`shelf_keys`)."""
 
     @property
     def pairs(self) -> set[Pair]:
@@ -234,6 +239,8 @@ class _Planner:
                 line = Line(cmd.sku, cmd.quantity, cmd.serials, cmd.lot)
                 self.keys(cmd.sku, cmd.from_location, line, choose_lot=True)
                 self.keys(cmd.sku, cmd.to_location, line, choose_lot=True)
+                if _picks_serials(cmd, self.state):
+                    self.scope.shelves.add(Pair(cmd.sku, cmd.from_location))
             case ReceiveTransfer() | CancelTransfer():
                 transfer = self.state.transfers.get(cmd.transfer_id)
                 if transfer is not None:
@@ -283,6 +290,31 @@ class _Planner:
             lot = (cmd.lot or NOT_TRACKED) if item.by_lot else NOT_TRACKED
             key = CountLineKey(cmd.count_id, sku, lot, NOT_TRACKED)
         self.scope.count_lines.add(key)
+
+
+def _picks_serials(cmd: ShipTransfer, state: StockState) -> bool:
+    """Whether the book will pick ``cmd``'s serials: stock picks, the SKU is tracked by
+    serial and both locations are known (else the book refuses it before it picks)."""
+    item = state.items.get(cmd.sku)
+    return (
+        cmd.stock_picks
+        and item is not None
+        and item.serialized
+        and cmd.from_location in state.locations
+        and cmd.to_location in state.locations
+    )
+
+
+def shelf_keys(cmds: Iterable[Command], state: StockState) -> set[BalanceKey]:
+    """The balances the serials a transfer may pick move: at its origin and at its
+    destination, for every serial ``state`` holds on the origin's shelf."""
+    keys: set[BalanceKey] = set()
+    for cmd in cmds:
+        if isinstance(cmd, ShipTransfer) and _picks_serials(cmd, state):
+            for serial in state.shelves.get(Pair(cmd.sku, cmd.from_location), {}):
+                for where in (cmd.from_location, cmd.to_location):
+                    keys.add(BalanceKey(cmd.sku, where, NOT_TRACKED, serial))
+    return keys
 
 
 def scope(cmds: Sequence[Command], state: StockState) -> Scope:

@@ -1,7 +1,11 @@
 """Transfers between two locations: shipped, stock is in transit out at one end and in
 transit in at the other; received, transit clears at both ends, and what did not arrive
 is written off with a discrepancy alert; cancelled in transit, the shipment is reversed
-and the stock is back on hand at the origin."""
+and the stock is back on hand at the origin.
+
+A transfer id ships once. Over HTTP a second shipment under it is a conflict the caller
+is told of; from a topic (a transfer request sent again) the same request is a repeat
+that changes nothing, and a different one is rejected."""
 
 from dataclasses import replace
 from decimal import Decimal
@@ -25,20 +29,27 @@ from stockwire.stock.domain.model import (
     Transfer,
     TransferStatus,
 )
+from stockwire.stock.domain.picking import pick_serials, unreserved
 
 
 def ship_transfer(draft: Draft, cmd: ShipTransfer) -> None:
-    if draft.transfer(cmd.transfer_id) is not None:
-        raise Conflict("transfer_id", f"transfer {cmd.transfer_id!r} already exists")
     draft.focus(MovementKind.TRANSFER_SHIP, cmd.sku, cmd.from_location, cmd.quantity, cmd.lot)
+    shipped = draft.transfer(cmd.transfer_id)
+    if shipped is not None:
+        _shipped_before(draft, cmd, shipped)
+        return
     item = catalog_item(draft, cmd.sku)
     active_location(draft, cmd.from_location)
     active_location(draft, cmd.to_location)
-    line = Line(cmd.sku, cmd.quantity, cmd.serials, cmd.lot)
-    serials_fit(item, line)
+    serials = cmd.serials
+    if cmd.stock_picks:
+        if item.serialized:
+            serials = pick_serials(draft, item, cmd.from_location, cmd.quantity)
+        unreserved(draft, Pair(cmd.sku, cmd.from_location), cmd.quantity)
+    serials_fit(item, Line(cmd.sku, cmd.quantity, serials, cmd.lot))
     details = _route(cmd)
     lot = NOT_TRACKED
-    for serial in cmd.serials:
+    for serial in serials:
         _move_serial(
             draft,
             in_stock_at(draft, item, serial, cmd.from_location),
@@ -67,12 +78,34 @@ def ship_transfer(draft: Draft, cmd: ShipTransfer) -> None:
         from_location=cmd.from_location,
         to_location=cmd.to_location,
         lot=lot,
-        serials=cmd.serials,
+        serials=serials,
         quantity_shipped=cmd.quantity,
         quantity_received=None,
         status=TransferStatus.IN_TRANSIT,
         shipped_at=draft.book.now,
     )
+
+
+def _shipped_before(draft: Draft, cmd: ShipTransfer, transfer: Transfer) -> None:
+    """``cmd`` names a transfer that exists. Over HTTP that is a conflict. A command from
+    an event has nobody to tell: if it asks for what was shipped (the same SKU, route and
+    quantity) it is a repeat, and nothing ships twice; if not, it is refused, naming the
+    transfer it clashes with."""
+    if cmd.origin.source_event_id is None:
+        raise Conflict("transfer_id", f"transfer {cmd.transfer_id!r} already exists")
+    asked = (cmd.sku, cmd.from_location, cmd.to_location, cmd.quantity)
+    was = (transfer.sku, transfer.from_location, transfer.to_location, transfer.quantity_shipped)
+    if asked != was:
+        raise Refused(
+            RejectionReason.INVALID_QUANTITY,
+            f"transfer {transfer.transfer_id!r} was already shipped: {_shipment(*was)} "
+            f"({transfer.status.value}); not shipping {_shipment(*asked)} under its id",
+        )
+    draft.repeat_of = f"transfer {transfer.transfer_id!r} was already shipped"
+
+
+def _shipment(sku: str, from_location: str, to_location: str, quantity: Decimal) -> str:
+    return f"{quantity} of {sku} from {from_location!r} to {to_location!r}"
 
 
 def _move_serial(

@@ -73,6 +73,8 @@ def check(cmd: Command) -> None:
                 raise _bad_quantity("quantity")
             if cmd.from_location == cmd.to_location:
                 raise Malformed("to_location", "from_location and to_location must differ")
+            if cmd.serials and cmd.stock_picks:
+                raise Malformed("serials", "stock picks the serials of this transfer: name none")
             if cmd.serials:
                 serials_number(cmd.serials, cmd.quantity, "serials")
         case ReceiveTransfer():

@@ -15,7 +15,8 @@ other but never deadlock:
 2. the ``levels`` row of every SKU x location the batch may touch, created if missing and
    locked in one sorted ``INSERT ... ON CONFLICT DO UPDATE``: this is the lock that guards
    a pair's balances and its level;
-3. the serials the batch names (``FOR UPDATE``, sorted);
+3. the serials the batch names, and those on the shelf where a transfer picks serials
+   (``FOR UPDATE``, sorted);
 4. the jobs' custody rows (``FOR UPDATE``).
 
 The catalog copy and balance rows are read without row locks: catalog rows only change
@@ -79,6 +80,11 @@ class StockRepository:
             scope.whole |= await self._levels.pairs_at(scope.count_locations)
             scope.whole.update(p for p in scope.pairs if p.location in scope.count_locations)
         await self._levels.lock(state, scope)
+        if scope.shelves:
+            serials |= await self._serials.on_shelves(state, scope.shelves)
+            picked = plan.shelf_keys(cmds, state)
+            await self._levels.balances(state, picked)
+            scope.keys |= picked
         if scope.count_locations:
             serials |= {key.serial for key in state.balances if key.serial}
             await self._catalog.items(state, {pair.sku for pair in scope.whole} - set(state.items))
@@ -90,6 +96,7 @@ class StockRepository:
             whole=frozenset(scope.whole),
             lines=frozenset(scope.count_lines),
             whole_counts=frozenset(scope.whole_counts),
+            shelves=frozenset(scope.shelves),
         )
         return state
 

@@ -3,7 +3,7 @@ and every balance under it (a lot or serial balance row may not exist yet, a lev
 is created before it is locked). Both are written as deltas, ``x = x + d``."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -113,17 +113,25 @@ class Levels:
             state.levels[pair] = _amounts(row)
             if row["last_movement_id"] is not None:
                 state.moved.add(pair)
-        keys = sorted(key for key in scope.keys if key.pair not in scope.whole)
-        whole = sorted(scope.whole)
+        await self.balances(state, scope.keys, scope.whole)
+
+    async def balances(
+        self, state: StockState, keys: Iterable[BalanceKey], whole: Iterable[Pair] = ()
+    ) -> None:
+        """Read the balances of ``keys`` and every balance of the ``whole`` pairs; their
+        levels must be locked already."""
+        wholly = set(whole)
+        exact = sorted(key for key in keys if key.pair not in wholly)
+        pairs = sorted(wholly)
         rows = await fetch(
             self._session,
             BALANCES,
-            skus=[key.sku for key in keys],
-            locations=[key.location for key in keys],
-            lots=[key.lot for key in keys],
-            serials=[key.serial for key in keys],
-            whole_skus=[pair.sku for pair in whole],
-            whole_locations=[pair.location for pair in whole],
+            skus=[key.sku for key in exact],
+            locations=[key.location for key in exact],
+            lots=[key.lot for key in exact],
+            serials=[key.serial for key in exact],
+            whole_skus=[pair.sku for pair in pairs],
+            whole_locations=[pair.location for pair in pairs],
         )
         for row in rows:
             key = BalanceKey(row["sku"], row["location"], row["lot"], row["serial"])

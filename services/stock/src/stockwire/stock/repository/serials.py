@@ -1,6 +1,10 @@
 """Serials: where each one is and in what state, and where a conflict about it was last
 alerted (until a movement of it resolves it). A new serial is a plain insert, so two
-transactions creating the same one cannot both succeed (the loser retries and sees it)."""
+transactions creating the same one cannot both succeed (the loser retries and sees it).
+
+For a transfer whose serials stock picks, the serials on the origin's shelf are read with
+when each arrived: the time of its last movement (every movement that puts a serial in
+stock somewhere is its last one there), else when its row last changed."""
 
 from datetime import datetime
 
@@ -20,6 +24,24 @@ SERIALS = f"SELECT {SERIAL_COLUMNS} FROM serials"
 READ_SERIALS = text(f"{SERIALS} WHERE serial = ANY(:serials)")
 
 LOCK_SERIALS = text(f"{SERIALS} WHERE serial = ANY(:serials) ORDER BY serial FOR UPDATE")
+
+ON_SHELVES = text(
+    """
+    SELECT s.sku, s.location, s.serial,
+        COALESCE(
+            (SELECT l.recorded_at FROM ledger l WHERE l.movement_id = s.last_movement_id
+             LIMIT 1),
+            s.updated_at
+        ) AS arrived_at
+    FROM serials s
+    JOIN unnest(CAST(:skus AS text[]), CAST(:locations AS text[])) AS p(sku, location)
+      ON s.sku = p.sku AND s.location = p.location
+    WHERE s.state = 'in_stock'
+    """
+)
+"""Served by the partial index ``serials_on_shelf``; read without row locks, under the
+pairs' level locks (a serial cannot come or go there without them), and locked with the
+batch's other serials afterwards."""
 
 SERIAL_ARRAYS = """unnest(CAST(:serials AS text[]), CAST(:skus AS text[]),
         CAST(:locations AS text[]), CAST(:states AS text[]), CAST(:lots AS text[]),
@@ -58,6 +80,22 @@ class Serials:
             state.serials[row["serial"]] = _serial(row)
             skus.add(row["sku"])
         return skus
+
+    async def on_shelves(self, state: StockState, pairs: set[Pair]) -> set[str]:
+        """Read the serials in stock at ``pairs`` into ``state.shelves``, with when each
+        arrived; returns them, for the caller to lock."""
+        ordered = sorted(pairs)
+        for pair in ordered:
+            state.shelves[pair] = {}
+        rows = await fetch(
+            self._session,
+            ON_SHELVES,
+            skus=[pair.sku for pair in ordered],
+            locations=[pair.location for pair in ordered],
+        )
+        for row in rows:
+            state.shelves[Pair(row["sku"], row["location"])][row["serial"]] = row["arrived_at"]
+        return {row["serial"] for row in rows}
 
     async def lock(self, state: StockState, serials: set[str]) -> None:
         """Lock and (re)read ``serials``, in order; ``state`` then holds exactly them."""
