@@ -3,9 +3,12 @@ stockout, the notifier tells a chat and a mailbox within seconds, in the FSM eve
 and tells them again when a receipt refills the van. Extended to assets: an ONT installed
 at a customer's, which Alertmanager then reports down, is marked faulty with a failure
 recorded, and the chat hears of it, naming the device, the site and the model's failure
-rate, in the trace of Alertmanager's call.
+rate, in the trace of Alertmanager's call. Extended to replenishment: a van drained below
+its minimum gets a transfer from its region's warehouse, the chat hears of the projected
+stockout with that transfer in it, in the FSM event's trace, and accepting the transfer
+over HTTP ships it, moves the stock and resolves the alert.
 
-Catalog, stock and notifier run as processes (``make up``'s harness) on the session's broker
+Every service runs as a process (``make up``'s harness) on the session's broker
 and PostgreSQL, each on databases and consumer groups of their own. The test runs what they
 talk to: a Mattermost-compatible chat receiver, an SMTP server and an OTLP/HTTP receiver
 that collects every span the three services export. Other tests' records share the topics,
@@ -165,6 +168,7 @@ class Platform:
     catalog: httpx.AsyncClient
     stock: httpx.AsyncClient
     assets: httpx.AsyncClient
+    replenishment: httpx.AsyncClient
     notifier: httpx.AsyncClient
     chat: ChatReceiver
     mail: SmtpSink
@@ -227,6 +231,7 @@ async def platform(settings: Settings, tmp_path: Path) -> AsyncIterator[Platform
                 catalog=clients["catalog"],
                 stock=clients["stock"],
                 assets=clients["assets"],
+                replenishment=clients["replenishment"],
                 notifier=clients["notifier"],
                 chat=chat,
                 mail=mail,
@@ -270,18 +275,18 @@ def new_traceparent() -> tuple[str, str]:
     return f"00-{trace_id}-{secrets.token_hex(8)}-01", trace_id
 
 
-def issued(refs: Refs, job: int, serial: str) -> PartsIssued:
+def issued(refs: Refs, job: int, *serials: str) -> PartsIssued:
     return PartsIssued(
         job_id=f"JOB-{refs.run}-{job}",
         technician_id="TECH-0231",
         from_location=refs.van,
-        lines=(PartLine(sku=refs.sku, quantity=Decimal(1), serials=(serial,)),),
+        lines=(PartLine(sku=refs.sku, quantity=Decimal(len(serials)), serials=serials),),
     )
 
 
-async def seed(platform: Platform, refs: Refs) -> tuple[str, str]:
-    """Catalog models and locations, the chat and email channels and the stockout rule;
-    the names of the two channels."""
+async def seed(platform: Platform, refs: Refs, region: str = "TX-NORTH") -> tuple[str, str]:
+    """Catalog models and locations (the warehouse and the van in ``region``), the chat and
+    email channels and the stockout rule; the names of the two channels."""
     answers = [
         await platform.catalog.post(
             "/items",
@@ -302,7 +307,7 @@ async def seed(platform: Platform, refs: Refs) -> tuple[str, str]:
                 "code": refs.warehouse,
                 "name": "Dallas warehouse",
                 "kind": "warehouse",
-                "region": "TX-NORTH",
+                "region": region,
             },
         ),
         await platform.catalog.post(
@@ -311,7 +316,7 @@ async def seed(platform: Platform, refs: Refs) -> tuple[str, str]:
                 "code": refs.van,
                 "name": "Technician van 17",
                 "kind": "technician_van",
-                "region": "TX-NORTH",
+                "region": region,
                 "parent_code": refs.warehouse,
             },
         ),
@@ -341,11 +346,11 @@ async def seed(platform: Platform, refs: Refs) -> tuple[str, str]:
     return chat, email
 
 
-async def receive(platform: Platform, refs: Refs, *serials: str) -> None:
-    """A goods receipt into the van over stock's API; until stock's catalog copy knows the
-    SKU and the van, stock rejects it (409) and it is sent again."""
+async def receive(platform: Platform, refs: Refs, *serials: str, at: str | None = None) -> None:
+    """A goods receipt into the van (or ``at``) over stock's API; until stock's catalog copy
+    knows the SKU and the location, stock rejects it (409) and it is sent again."""
     body = {
-        "location": refs.van,
+        "location": at or refs.van,
         "lines": [{"sku": refs.sku, "received_quantity": str(len(serials)), "serials": serials}],
     }
     deadline = time.monotonic() + CATALOG_COPY_TIMEOUT_S
@@ -658,3 +663,105 @@ async def test_an_installed_ont_alertmanager_reports_down_reaches_chat_with_its_
     assert [service for service, _ in servers] == ["stockwire-assets"], described(servers)
     assert servers[0][1].parent_span_id.hex() == parent.split("-")[2]
     print(f"trace {trace}: {described(platform.otlp.in_trace(trace))}")
+
+
+async def seed_projected_stockouts(platform: Platform, refs: Refs, chat: str) -> None:
+    """A rule sending the van's projected stockouts to the chat."""
+    rule = {
+        "name": f"projected stockouts at {refs.van}",
+        "position": 30,
+        "channels": [chat],
+        "matchers": [
+            {"attribute": "kind", "values": ["projected_stockout"]},
+            {"attribute": "location", "values": [refs.van]},
+        ],
+        "timing": {"group_wait_s": 0, "group_interval_s": 1},
+    }
+    answer = await platform.notifier.post("/rules", json=rule)
+    assert answer.status_code == 201, answer.text
+
+
+async def open_transfer(platform: Platform, refs: Refs) -> dict[str, Any]:
+    """The van's open transfer suggestion, once replenishment made it."""
+    deadline = time.monotonic() + APPLIED_TIMEOUT_S
+    while True:
+        answer = await platform.replenishment.get(
+            "/suggestions", params={"location": refs.van, "status": "open", "kind": "transfer"}
+        )
+        assert answer.status_code == 200, answer.text
+        if found := answer.json()["suggestions"]:
+            return dict(found[0])
+        assert time.monotonic() < deadline, "no transfer suggestion for the van"
+        await asyncio.sleep(0.1)
+
+
+async def chat_saying(platform: Platform, words: str) -> ReceivedRequest:
+    """The first chat message containing ``words``."""
+    deadline = time.monotonic() + FEW_SECONDS * 3
+    while True:
+        found = [r for r in platform.chat.requests if words in (r.text or "")]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no chat message saying {words!r}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_van_drained_below_its_minimum_gets_a_transfer_chat_hears_of_and_acceptance_moves(
+    settings: Settings, platform: Platform
+) -> None:
+    # Given a region of its own with a warehouse holding ten ONTs and a van holding three
+    # (a van's ONT policy by default: min 2, max 5), and a rule sending the van's projected
+    # stockouts to the chat
+    refs = Refs()
+    chat, _ = await seed(platform, refs, region=f"TX-{refs.run}")
+    await seed_projected_stockouts(platform, refs, chat)
+    await receive(platform, refs, *(refs.serial(n) for n in range(10, 20)), at=refs.warehouse)
+    await receive(platform, refs, refs.serial(1), refs.serial(2), refs.serial(3))
+    await available_becomes(platform, refs, 3)
+
+    # When the FSM system issues two ONTs from the van to a job, over Kafka in its own trace
+    parent, trace = new_traceparent()
+    drained_at = time.time()
+    await publish(settings, issued(refs, 1, refs.serial(1), refs.serial(2)), parent)
+    await available_becomes(platform, refs, 1)
+
+    # Then replenishment suggests a transfer of four from the warehouse (up to the max of 5)
+    suggestion = await open_transfer(platform, refs)
+    assert suggestion["from_location"] == refs.warehouse
+    assert Decimal(suggestion["quantity"]) == 4
+
+    # And the chat hears of the projected stockout with that transfer in it, within seconds
+    message = await chat_saying(platform, f"{refs.sku} at {refs.van} runs out")
+    text = message.json["text"]
+    print(
+        f"\nprojected stockout: FSM event -> chat "
+        f"{(message.received_at - drained_at) * 1000:.0f} ms\n{text}"
+    )
+    assert f"a transfer of 4 from {refs.warehouse} is suggested" in text
+    assert message.received_at - drained_at < FEW_SECONDS
+
+    # And one trace runs from the FSM event, through stock's level change and
+    # replenishment's alert, to the chat delivery
+    service, delivery = await platform.otlp.span_in_trace(trace, f"deliver alert to {chat}")
+    assert service == "stockwire-notifier"
+    assert delivery.parent_span_id.hex() == parent.split("-")[2]
+    print(f"trace {trace}: {described(platform.otlp.in_trace(trace))}")
+
+    # When a planner accepts the suggestion over HTTP
+    answer = await platform.replenishment.post(f"/suggestions/{suggestion['suggestion_id']}/accept")
+    assert answer.status_code == 200, answer.text
+
+    # Then stock ships four of the warehouse's ONTs to the van, and the alert resolves
+    deadline = time.monotonic() + APPLIED_TIMEOUT_S
+    while Decimal((await van_balance(platform, refs))["in_transit_in"]) != 4:
+        assert time.monotonic() < deadline, "the transfer never shipped"
+        await asyncio.sleep(0.1)
+    resolved = await chat_saying(platform, "Resolved")
+    assert refs.van in resolved.json["text"]
+
+    # And receiving the transfer at the van puts the stock on its shelf
+    answer = await platform.stock.post(
+        f"/transfers/{suggestion['suggestion_id']}/receive", json={"quantity_received": "4"}
+    )
+    assert answer.status_code in (200, 201), answer.text
+    await available_becomes(platform, refs, 5)

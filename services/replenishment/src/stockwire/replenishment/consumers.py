@@ -1,7 +1,9 @@
 """Kafka entry points: each message becomes a fact; a batch becomes one transaction.
 
 ``replenishment-demand`` reads stock's movement ledger into the demand history (issues
-and installs straight from a shelf; issues refused for lack of stock as lost demand);
+and installs straight from a shelf; issues refused for lack of stock as lost demand) and
+re-evaluates each SKU x location that saw demand (its level and its demand travel on two
+topics, so whichever arrives second evaluates with both);
 ``replenishment-levels`` keeps each SKU x location's latest stock level and re-evaluates
 it at once; ``replenishment-reliability`` keeps assets' failure rates and installed base;
 the runtime's catalog copy consumers keep the read copy of items and locations, and
@@ -105,11 +107,15 @@ def receipt_po(received: Received) -> str | None:
     return None
 
 
-def _demand_handle() -> Handle:
+def _demand_handle(within: NewUnitOfWork) -> Handle:
     async def handle(session: AsyncSession, batch: list[Received]) -> None:
-        await facts.add_demand(session, [d for r in batch if (d := demand(r)) is not None])
+        found = [(d, r.envelope.event_id) for r in batch if (d := demand(r)) is not None]
+        await facts.add_demand(session, [d for d, _ in found])
         received = [po for r in batch if (po := receipt_po(r)) is not None]
         await facts.mark_received(session, received, datetime.now(UTC))
+        changed = {(d.sku, d.location): facts.Changed(d.sku, d.location, e) for d, e in found}
+        if changed:
+            await handlers.evaluate(list(changed.values()), within(session, batch))
 
     return handle
 
@@ -164,7 +170,7 @@ def register_consumers(runtime: ServiceRuntime, settings: ReplenishmentSettings)
         CATALOG_COPY, items_changed=items_changed, locations_changed=locations_changed
     )
     return [
-        consumer(DEMAND_CONSUMER, STOCK_MOVEMENTS, _demand_handle()),
+        consumer(DEMAND_CONSUMER, STOCK_MOVEMENTS, _demand_handle(within)),
         consumer(LEVELS_CONSUMER, STOCK_LEVELS, _levels_handle(within)),
         consumer(RELIABILITY_CONSUMER, ASSETS_RELIABILITY, _reliability_handle()),
         *register_catalog_copy(runtime, copy),
