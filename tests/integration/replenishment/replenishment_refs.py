@@ -19,9 +19,13 @@ from stockwire.contracts.assets import ReliabilityComputed
 from stockwire.contracts.base import Event
 from stockwire.contracts.catalog import CatalogItemUpserted, LocationUpserted
 from stockwire.contracts.envelope import Envelope, wrap
-from stockwire.contracts.stock import StockLevelChanged, StockMovementRecorded
+from stockwire.contracts.stock import (
+    StockLevelChanged,
+    StockMovementRecorded,
+    StockMovementRejected,
+)
 from stockwire.contracts.topics import topic_for
-from stockwire.contracts.vocabulary import LocationKind, MovementKind
+from stockwire.contracts.vocabulary import LocationKind, MovementKind, RejectionReason
 
 WRITER_TOKEN = "replenishment-writer-token"
 READER_TOKEN = "replenishment-reader-token"
@@ -196,3 +200,140 @@ async def outbox_events(engine: AsyncEngine, key: str) -> list[dict[str, Any]]:
 
 def today() -> date:
     return datetime.now(UTC).date()
+
+
+LEVELS_CONSUMER = "replenishment-levels"
+DEMAND_CONSUMER = "replenishment-demand"
+RELIABILITY_CONSUMER = "replenishment-reliability"
+
+
+async def consumed(engine: AsyncEngine, consumer: str, *envelopes: Envelope) -> None:
+    """Wait until ``consumer`` has applied every one of ``envelopes`` (its inbox holds
+    their ids): what they change is then committed."""
+    wanted = {e.event_id for e in envelopes}
+
+    async def seen() -> set[uuid.UUID]:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                sa.text(
+                    "SELECT event_id FROM inbox WHERE consumer = :consumer AND event_id = ANY(:ids)"
+                ),
+                {"consumer": consumer, "ids": list(wanted)},
+            )
+            return {row[0] for row in rows}
+
+    found = await eventually(seen, lambda ids: ids == wanted)
+    assert found == wanted, f"{consumer} never applied {wanted - found}"
+
+
+async def levels(
+    producer: AIOKafkaProducer, engine: AsyncEngine, *changes: StockLevelChanged
+) -> list[Envelope]:
+    """Publish stock levels and wait until replenishment has evaluated them."""
+    sent = [await publish(producer, change) for change in changes]
+    await consumed(engine, LEVELS_CONSUMER, *sent)
+    return sent
+
+
+async def place(producer: AIOKafkaProducer, code: str, kind: LocationKind, region: str) -> str:
+    await publish(producer, location(code, kind, region), producer_name="catalog")
+    return code
+
+
+async def known_item(
+    producer: AIOKafkaProducer, engine: AsyncEngine, sku: str, **extra: Any
+) -> str:
+    """Publish an item and wait until replenishment's catalog copy holds it."""
+    await publish(producer, item(sku, **extra), producer_name="catalog")
+
+    async def copied() -> int:
+        async with engine.connect() as conn:
+            found: int = await conn.scalar(
+                sa.text("SELECT count(*) FROM catalog_items WHERE sku = :sku"), {"sku": sku}
+            )
+            return found
+
+    assert await eventually(copied, bool), f"{sku} never reached the catalog copy"
+    return sku
+
+
+async def known_places(engine: AsyncEngine, *codes: str) -> None:
+    """Wait until replenishment's catalog copy holds every location of ``codes``."""
+
+    async def copied() -> int:
+        async with engine.connect() as conn:
+            found: int = await conn.scalar(
+                sa.text("SELECT count(*) FROM catalog_locations WHERE code = ANY(:codes)"),
+                {"codes": list(codes)},
+            )
+            return found
+
+    assert await eventually(copied, lambda n: n == len(codes)) == len(codes)
+
+
+def movement(
+    kind: MovementKind,
+    sku: str,
+    at: str,
+    quantity: int,
+    when: datetime,
+    *,
+    from_location: str | None = None,
+    to_location: str | None = None,
+    reason_code: str = "tests",
+) -> StockMovementRecorded:
+    return StockMovementRecorded(
+        movement_id=uuid.uuid4(),
+        kind=kind,
+        reason_code=reason_code,
+        sku=sku,
+        location=at,
+        from_location=from_location,
+        to_location=to_location,
+        quantity=Decimal(quantity),
+        actor="tests",
+        recorded_at=when,
+    )
+
+
+def rejected(
+    kind: MovementKind, sku: str, at: str, quantity: int, reason: RejectionReason
+) -> StockMovementRejected:
+    return StockMovementRejected(
+        kind=kind,
+        reason=reason,
+        message="refused in a test",
+        sku=sku,
+        location=at,
+        quantity=Decimal(quantity),
+        actor="tests",
+    )
+
+
+async def events(engine: AsyncEngine, key: str, event_type: str) -> list[dict[str, Any]]:
+    """The envelopes of ``event_type`` replenishment staged under Kafka key ``key``."""
+    return [e for e in await outbox_events(engine, key) if e["event_type"] == event_type]
+
+
+async def why(client: httpx.AsyncClient, suggestion_id: str) -> dict[str, Any]:
+    answer = await client.get(f"/api/v1/suggestions/{suggestion_id}/why")
+    assert answer.status_code == 200, answer.text
+    explanation: dict[str, Any] = answer.json()["explanation"]
+    return explanation
+
+
+async def plan(engine: AsyncEngine, sku: str, at: str) -> dict[str, Any] | None:
+    """The latest evaluation replenishment keeps of ``sku`` at ``at``."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.text("SELECT * FROM plans WHERE sku = :sku AND location = :at"),
+                {"sku": sku, "at": at},
+            )
+        ).first()
+    return dict(row._mapping) if row else None
+
+
+def problems(answer: httpx.Response) -> dict[str, str]:
+    """An error answer's problems, reason by field."""
+    return {p["field"]: p["reason"] for p in answer.json()["problems"]}
