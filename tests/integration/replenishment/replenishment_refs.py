@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -337,3 +337,53 @@ async def plan(engine: AsyncEngine, sku: str, at: str) -> dict[str, Any] | None:
 def problems(answer: httpx.Response) -> dict[str, str]:
     """An error answer's problems, reason by field."""
     return {p["field"]: p["reason"] for p in answer.json()["problems"]}
+
+
+async def demanded(
+    producer: AIOKafkaProducer, engine: AsyncEngine, sku: str, at: str, quantity: int, days_ago: int
+) -> None:
+    """Publish an issue of ``quantity`` at ``at`` ``days_ago`` days ago and wait until it is
+    in the demand history: with nothing since, the daily demand is ``quantity`` over
+    ``days_ago + 1`` days."""
+    when = datetime.now(UTC) - timedelta(days=days_ago)
+    await consumed(engine, DEMAND_CONSUMER, await publish(producer, issue(sku, at, quantity, when)))
+
+
+@dataclass
+class Stocked:
+    """An ONT known to replenishment, in a region with a warehouse and a van."""
+
+    sku: str
+    region: str
+    warehouse: str
+    van: str
+
+
+async def stocked_region(
+    producer: AIOKafkaProducer, engine: AsyncEngine, **item_fields: Any
+) -> Stocked:
+    sku = await known_item(producer, engine, ref("ONT"), **item_fields)
+    name = ref("REG")
+    warehouse = await place(producer, ref("WH"), LocationKind.WAREHOUSE, name)
+    van = await place(producer, ref("VAN"), LocationKind.TECHNICIAN_VAN, name)
+    await known_places(engine, warehouse, van)
+    return Stocked(sku, name, warehouse, van)
+
+
+async def alerts(engine: AsyncEngine, dedup_key: str) -> list[dict[str, Any]]:
+    """The alerts raised and resolved under ``dedup_key``, in staging order."""
+    return [
+        e
+        for e in await outbox_events(engine, dedup_key)
+        if e["event_type"] in ("replenishment.alert.raised", "replenishment.alert.resolved")
+    ]
+
+
+async def position(engine: AsyncEngine, sku: str, at: str) -> Decimal | None:
+    """The available stock replenishment keeps for ``sku`` at ``at``."""
+    async with engine.connect() as conn:
+        found: Decimal | None = await conn.scalar(
+            sa.text("SELECT available FROM positions WHERE sku = :sku AND location = :at"),
+            {"sku": sku, "at": at},
+        )
+        return found
