@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stockwire.contracts.assets import ReliabilityComputed
@@ -24,7 +24,7 @@ from stockwire.contracts.stock import (
     StockMovementRecorded,
     StockMovementRejected,
 )
-from stockwire.contracts.topics import topic_for
+from stockwire.contracts.topics import DLQ_PARTITIONS, topic_for
 from stockwire.contracts.vocabulary import LocationKind, MovementKind, RejectionReason
 
 WRITER_TOKEN = "replenishment-writer-token"
@@ -387,3 +387,27 @@ async def position(engine: AsyncEngine, sku: str, at: str) -> Decimal | None:
             {"sku": sku, "at": at},
         )
         return found
+
+
+async def dead_letters(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
+    """A reader of ``topic``'s dead-letter topic from its end, its partition assigned by
+    hand (no group join)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    assigned = [TopicPartition(f"{topic}.dlq", p) for p in range(DLQ_PARTITIONS)]
+    consumer.assign(assigned)
+    await consumer.seek_to_end(*assigned)
+    for partition in assigned:
+        await consumer.position(partition)
+    return consumer
+
+
+async def dead_letter(consumer: AIOKafkaConsumer, key: str, by: str) -> ConsumerRecord[Any, Any]:
+    """The dead letter under ``key`` that consumer group ``by`` wrote, once there is one."""
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while asyncio.get_running_loop().time() < deadline:
+        batches = await consumer.getmany(timeout_ms=200)
+        for record in (r for batch in batches.values() for r in batch):
+            if record.key == key.encode() and dict(record.headers)["dlq-consumer"] == by.encode():
+                return record
+    raise AssertionError(f"no dead letter under {key} from {by}")
