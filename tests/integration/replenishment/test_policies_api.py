@@ -137,6 +137,26 @@ async def test_raising_a_vans_min_makes_a_suggestion_at_once_and_removing_it_wit
     assert again.status_code == 404, again.text
 
 
+async def test_a_fixed_reorder_point_at_a_warehouse_takes_effect_at_once(
+    producer, writer, stocked, replenishment_runtime
+):
+    sku, warehouse, _, _ = stocked
+    await levels(producer, replenishment_runtime.engine, level(sku, warehouse, 5))
+    assert await suggestions(writer, sku=sku) == []  # no demand: a computed point of 0
+
+    put = await writer.put(path(sku, warehouse), json={"reorder_point": 10, "order_up_to": 30})
+
+    assert put.status_code == 200, put.text
+    assert put.json()["effective"]["sources"]["reorder_point"] == "override"
+    [made] = await suggestions(writer, sku=sku, location=warehouse)
+    assert made["kind"] == "purchase"
+    assert float(made["quantity"]) == 25
+    explanation = (await writer.get(f"/api/v1/suggestions/{made['suggestion_id']}/why")).json()
+    levels_ = explanation["explanation"]["levels"]
+    assert (levels_["reorder_point"], levels_["reorder_point_source"]) == (10, "fixed")
+    assert (levels_["order_up_to"], levels_["order_up_to_source"]) == (30, "fixed")
+
+
 async def test_an_override_replaces_the_whole_previous_override(writer, stocked):
     sku, _, van, _ = stocked
     first = await writer.put(path(sku, van), json={"min_quantity": 3, "service_level": 0.95})
@@ -216,6 +236,38 @@ async def test_bad_policy_input_is_a_422_naming_the_field_and_why(
     assert (await writer.get(path(sku, van))).json()["override"] is None
 
 
+async def test_a_min_max_policy_at_a_warehouse_needs_its_min_and_max(writer, stocked):
+    sku, warehouse, _, _ = stocked
+
+    answer = await writer.put(path(sku, warehouse), json={"kind": "min_max"})
+
+    assert answer.status_code == 422, answer.text
+    found = problems(answer)
+    assert set(found) == {"min_quantity", "max_quantity"}
+    assert "a min_max policy needs a min_quantity" in found["min_quantity"]
+
+
+async def test_an_item_counted_in_meters_takes_fractions(
+    producer, writer, stocked, replenishment_runtime
+):
+    _, _, van, _ = stocked
+    cable = await known_item(
+        producer,
+        replenishment_runtime.engine,
+        ref("DROP"),
+        category="cable",
+        tracking_mode="length",
+        unit="m",
+    )
+
+    answer = await writer.put(path(cable, van), json={"min_quantity": 62.5})
+
+    assert answer.status_code == 200, answer.text
+    effective = answer.json()["effective"]
+    assert (effective["min_quantity"], effective["max_quantity"]) == (62.5, 150)
+    assert effective["service_level"] == 0.98  # cable's category default, above the van's
+
+
 async def test_every_problem_of_an_override_is_named_at_once(writer, stocked):
     sku, _, van, _ = stocked
 
@@ -271,6 +323,20 @@ async def test_a_repeated_put_with_the_same_idempotency_key_gets_the_first_answe
     assert other.status_code == 409, other.text
     fresh = await writer.put(path(sku, warehouse), json=body)
     assert fresh.json()["override"]["version"] == 2
+
+
+async def test_a_repeated_delete_with_the_same_idempotency_key_gets_the_first_answer(
+    writer, stocked
+):
+    sku, warehouse, _, _ = stocked
+    assert (await writer.put(path(sku, warehouse), json={"service_level": 0.99})).status_code == 200
+    headers = {"Idempotency-Key": ref("KEY")}
+
+    first = await writer.delete(path(sku, warehouse), headers=headers)
+    repeat = await writer.delete(path(sku, warehouse), headers=headers)
+
+    assert first.status_code == repeat.status_code == 204, repeat.text
+    assert (await writer.delete(path(sku, warehouse))).status_code == 404
 
 
 async def test_overrides_are_listed_by_sku_and_location_a_page_at_a_time(writer, stocked):

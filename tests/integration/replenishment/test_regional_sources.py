@@ -3,11 +3,14 @@ region holding the most above its max, never from another region or from a locat
 that holds no planned stock; a purchase when nothing in the region is spare."""
 
 from replenishment_refs import (
+    item,
     known_item,
     known_places,
     level,
     levels,
+    open_suggestion,
     place,
+    publish,
     ref,
     suggestions,
     why,
@@ -112,3 +115,21 @@ async def test_stock_at_a_customer_site_is_never_a_source(producer, writer, repl
     [found] = await suggestions(writer, sku=sku, location=van)
     assert found["kind"] == "purchase"
     assert await suggestions(writer, sku=sku, location=site) == []
+
+
+async def test_a_level_that_arrives_before_its_item_is_evaluated_when_the_item_does(
+    producer, writer, replenishment_runtime
+):
+    engine = replenishment_runtime.engine
+    sku, region = ref("ONT"), ref("REG")
+    van = await place(producer, ref("VAN"), LocationKind.TECHNICIAN_VAN, region)
+    await known_places(engine, van)
+    await levels(producer, engine, level(sku, van, 0))
+    assert await suggestions(writer, sku=sku) == []
+
+    await publish(producer, item(sku), producer_name="catalog")
+
+    found = await open_suggestion(writer, sku, van)
+    assert found is not None
+    assert found["kind"] == "purchase"
+    assert float(found["quantity"]) == 5

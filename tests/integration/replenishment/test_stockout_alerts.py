@@ -102,6 +102,30 @@ async def test_a_stockout_that_gets_worse_is_raised_again_with_the_new_suggestio
     assert critical["payload"]["severity"] == "critical"
     assert critical["payload"]["suggestion_id"] == second["suggestion_id"]
     assert "a transfer of 4" in critical["payload"]["summary"]
+    replaced = (await writer.get(f"/api/v1/suggestions/{first['suggestion_id']}")).json()
+    assert replaced["status"] == "withdrawn"
+
+
+async def test_an_accepted_transfer_on_its_way_resolves_the_stockout(
+    producer, writer, replenishment_runtime
+):
+    engine = replenishment_runtime.engine
+    s = await stocked_region(producer, engine)
+    await demanded(producer, engine, s.sku, s.van, 3, days_ago=2)
+    await levels(producer, engine, level(s.sku, s.warehouse, 20))
+    await levels(producer, engine, level(s.sku, s.van, 1))
+    [made] = await suggestions(writer, sku=s.sku, location=s.van)
+    accepted = await writer.post(f"/api/v1/suggestions/{made['suggestion_id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+    key = f"projected_stockout:{s.sku}@{s.van}"
+    assert [a["event_type"] for a in await alerts(engine, key)] == ["replenishment.alert.raised"]
+
+    # Stock ships it: 4 are in transit to the van.
+    await levels(producer, engine, level(s.sku, s.van, 1, in_transit_in=4))
+
+    _, resolved = await alerts(engine, key)
+    assert resolved["event_type"] == "replenishment.alert.resolved"
+    assert await suggestions(writer, sku=s.sku, location=s.van, status="open") == []
 
 
 async def test_a_van_with_no_demand_is_not_projected_to_run_out(
