@@ -203,3 +203,17 @@ async def test_a_model_whose_end_of_life_is_beyond_the_horizon_gets_no_last_time
 
     assert await suggestions(writer, sku=sku) == []
     assert await alerts(engine, f"last_time_buy_due:{sku}@{region}") == []
+
+
+async def test_an_empty_warehouse_that_needs_nothing_is_not_short_beside_a_full_van(
+    producer, writer, replenishment_runtime, sweep
+):
+    engine = replenishment_runtime.engine
+    s = await stocked_region(producer, engine)
+    # No demand: the warehouse plans a reorder point and order-up-to level of 0.
+    await levels(producer, engine, level(s.sku, s.warehouse, 0), level(s.sku, s.van, 7))
+
+    await sweep()
+
+    assert await suggestions(writer, sku=s.sku) == []
+    assert await alerts(engine, f"regional_imbalance:{s.sku}@{s.region}") == []

@@ -5,7 +5,7 @@ imbalances, and last-time buys before end of life. The domain decides each alert
 - **Overdue:** an open suggestion older than ``replenishment_suggestion_overdue_hours``
   raises ``suggestion_overdue``; deciding it, or its withdrawal, resolves it.
 - **Regional imbalance:** a SKU in a region where one location is at or below its reorder
-  point while another holds stock above its max, from the latest evaluations in
+  point (and below its max) while another holds stock above its max, from the latest evaluations in
   ``plans``. The transfer suggestion is the remedy; the alert says the region's stock is
   in the wrong places.
 - **Last-time buy:** a model whose end of life is within
@@ -112,7 +112,9 @@ async def _overdue(settings: ReplenishmentSettings, uow: ReplenishmentUnitOfWork
 
 async def _imbalances(uow: ReplenishmentUnitOfWork) -> int:
     """Only SKU x regions with a location short and one with excess are read in full."""
-    short = plans.c.inventory_position <= plans.c.reorder_point
+    short = (plans.c.inventory_position <= plans.c.reorder_point) & (
+        plans.c.inventory_position < plans.c.order_up_to
+    )
     uneven = (
         sa.select(plans.c.sku, plans.c.region)
         .group_by(plans.c.sku, plans.c.region)
