@@ -4,7 +4,7 @@ would (through the broker) and read what replenishment answers and publishes; ra
 SKUs, location codes and regions keep them apart in the shared database."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -24,6 +24,8 @@ from replenishment_refs import (
 from stockwire.contracts.vocabulary import LocationKind
 from stockwire.replenishment.bootstrap import bootstrap
 from stockwire.replenishment.settings import ReplenishmentSettings
+from stockwire.replenishment.sweeps import sweep_round
+from stockwire.replenishment.unit_of_work import ReplenishmentUnitOfWork
 from stockwire.runtime.auth import hash_token
 from stockwire.runtime.migrate import upgrade
 from stockwire.runtime.service import ServiceRuntime
@@ -72,6 +74,33 @@ async def _copied(runtime: ServiceRuntime, code: str) -> bool:
             sa.text("SELECT count(*) FROM catalog_locations WHERE code = :code"), {"code": code}
         )
     return bool(found)
+
+
+OVERDUE_HOURS = 1e-6
+"""What the tests' sweep takes as too long for a suggestion to wait: every open one is."""
+
+
+@pytest.fixture
+def sweep(
+    replenishment_settings: ReplenishmentSettings, replenishment_runtime: ServiceRuntime
+) -> Callable[[], Awaitable[str]]:
+    """Runs one sweep as the service's periodic job does, with every open suggestion
+    overdue; answers what the sweep logs."""
+    settings = replenishment_settings.model_copy(
+        update={"replenishment_suggestion_overdue_hours": OVERDUE_HOURS}
+    )
+
+    def new_uow() -> ReplenishmentUnitOfWork:
+        return ReplenishmentUnitOfWork(
+            replenishment_runtime.sessions, replenishment_runtime.outbox, public_url=PUBLIC_URL
+        )
+
+    async def run() -> str:
+        done = await sweep_round(settings, new_uow)
+        assert done != "another instance is sweeping"
+        return done
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -153,6 +153,8 @@ def test_an_imbalance_names_the_shortest_location_and_the_largest_excess_and_cou
         [WAREHOUSE_EXCESS],
         [VAN_SHORT, stock_at("QUAR-1", 50, max_level=0, kind=LocationKind.QUARANTINE)],
         [stock_at("VAN-12", 3, max_level=5, reorder_point=2), WAREHOUSE_EXCESS],
+        # Planned at 0 and holding 0 is at its reorder point, but needs nothing.
+        [stock_at("WH-SOUTH", 0, max_level=0), stock_at("VAN-12", 7, max_level=5)],
     ],
 )
 def test_no_imbalance_without_both_a_short_location_and_usable_excess(

@@ -5,7 +5,7 @@ imbalances, and last-time buys before end of life. The domain decides each alert
 - **Overdue:** an open suggestion older than ``replenishment_suggestion_overdue_hours``
   raises ``suggestion_overdue``; deciding it, or its withdrawal, resolves it.
 - **Regional imbalance:** a SKU in a region where one location is at or below its reorder
-  point while another holds stock above its max, from the latest evaluations in
+  point (and below its max) while another holds stock above its max, from the latest evaluations in
   ``plans``. The transfer suggestion is the remedy; the alert says the region's stock is
   in the wrong places.
 - **Last-time buy:** a model whose end of life is within
@@ -39,12 +39,18 @@ from stockwire.replenishment.domain.alerts import (
     overdue_alert,
 )
 from stockwire.replenishment.domain.last_time_buy import last_time_buy
-from stockwire.replenishment.domain.policies import resolve_policy
+from stockwire.replenishment.domain.policies import STOCKED_KINDS, resolve_policy
 from stockwire.replenishment.domain.positions import LocationStock, Position
 from stockwire.replenishment.domain.suggestions import Suggestion
 from stockwire.replenishment.repository import OPEN, SuggestionRow
 from stockwire.replenishment.settings import ReplenishmentSettings
-from stockwire.replenishment.tables import CATALOG_COPY, plans, reliability, suggestions
+from stockwire.replenishment.tables import (
+    CATALOG_COPY,
+    plans,
+    positions,
+    reliability,
+    suggestions,
+)
 from stockwire.replenishment.unit_of_work import AlertContext, ReplenishmentUnitOfWork
 from stockwire.runtime.domain_errors import Invalid, NotFound
 from stockwire.runtime.periodic import only_one
@@ -106,7 +112,9 @@ async def _overdue(settings: ReplenishmentSettings, uow: ReplenishmentUnitOfWork
 
 async def _imbalances(uow: ReplenishmentUnitOfWork) -> int:
     """Only SKU x regions with a location short and one with excess are read in full."""
-    short = plans.c.inventory_position <= plans.c.reorder_point
+    short = (plans.c.inventory_position <= plans.c.reorder_point) & (
+        plans.c.inventory_position < plans.c.order_up_to
+    )
     uneven = (
         sa.select(plans.c.sku, plans.c.region)
         .group_by(plans.c.sku, plans.c.region)
@@ -276,12 +284,28 @@ async def _first_warehouse(session: AsyncSession, region: str) -> str | None:
 
 
 async def _held_in_region(session: AsyncSession, sku: str, region: str) -> float:
-    held = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(plans.c.inventory_position), 0)).where(
-            plans.c.sku == sku, plans.c.region == region
+    """What the region's stocked locations hold now and have on their way: available
+    stock, transfers in transit to them, and accepted purchases not yet received. Read
+    from the levels and the suggestions themselves, not from the latest evaluations, so a
+    last-time buy accepted since counts at once and is not suggested a second time."""
+    places = CATALOG_COPY.locations
+    stocked = sa.select(places.c.code).where(
+        places.c.region == region, places.c.kind.in_([kind.value for kind in STOCKED_KINDS])
+    )
+    on_hand = await session.scalar(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(positions.c.available + positions.c.in_transit_in), 0)
+        ).where(positions.c.sku == sku, positions.c.location.in_(stocked))
+    )
+    on_order = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(suggestions.c.quantity), 0)).where(
+            suggestions.c.sku == sku,
+            suggestions.c.location.in_(stocked),
+            suggestions.c.purchase_request_id.is_not(None),
+            suggestions.c.received_at.is_(None),
         )
     )
-    return max(0.0, float(held or 0))
+    return max(0.0, float(on_hand or 0) + float(on_order or 0))
 
 
 async def _open_last_time_buy(

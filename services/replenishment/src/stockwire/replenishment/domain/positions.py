@@ -50,8 +50,10 @@ class LocationStock:
 
     @property
     def short(self) -> bool:
-        """At or below its reorder point."""
-        return self.position.inventory_position <= self.reorder_point
+        """At or below its reorder point and below its max, so it needs stock (a location
+        planned at 0 that holds 0 needs nothing)."""
+        stock = self.position.inventory_position
+        return stock <= self.reorder_point and stock < self.max_level
 
     def excess(self, discrete: bool) -> float:
         """What it holds above its max and could ship now (whole units rounded down);
