@@ -6,6 +6,7 @@ from replenishment_refs import (
     eventually,
     item,
     level,
+    levels,
     open_suggestion,
     outbox_events,
     publish,
@@ -21,7 +22,7 @@ async def test_a_van_below_its_minimum_gets_a_transfer_from_the_warehouse_with_e
     sku = ref("ONT")
     await publish(producer, item(sku), producer_name="catalog")
     r = await region(producer)
-    await publish(producer, level(sku, r.warehouse, 20))
+    await levels(producer, replenishment_runtime.engine, level(sku, r.warehouse, 20))
     await publish(producer, level(sku, r.van, 1))
 
     found = await open_suggestion(writer, sku, r.van)
@@ -55,3 +56,22 @@ async def test_a_van_with_no_excess_in_its_region_gets_a_purchase(producer, writ
     assert found["kind"] == "purchase"
     assert float(found["quantity"]) == 5
     assert await suggestions(writer, sku=sku, location=r.warehouse, status="open") == []
+
+
+async def test_an_accepted_transfer_counts_as_inbound_until_stock_ships_it(
+    producer, writer, replenishment_runtime
+):
+    sku = ref("ONT")
+    await publish(producer, item(sku), producer_name="catalog")
+    r = await region(producer)
+    await levels(producer, replenishment_runtime.engine, level(sku, r.warehouse, 20))
+    await publish(producer, level(sku, r.van, 1))
+    found = await open_suggestion(writer, sku, r.van)
+    assert found is not None
+    accepted = await writer.post(f"/api/v1/suggestions/{found['suggestion_id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+
+    # A newer level of the van, before stock shipped: 1 + the 4 on their way is above 2
+    await levels(producer, replenishment_runtime.engine, level(sku, r.van, 1))
+
+    assert await suggestions(writer, sku=sku, location=r.van, status="open") == []

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -18,15 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from stockwire.contracts.vocabulary import SuggestionKind
 from stockwire.replenishment import queries
-from stockwire.replenishment.decisions import (
-    ACCEPTED,
-    REJECTED,
-    Decide,
-    accept_suggestion,
-    reject_suggestion,
-)
+from stockwire.replenishment.decisions import Decide, accept_suggestion, reject_suggestion
+from stockwire.replenishment.domain.suggestions import SuggestionStatus
 from stockwire.replenishment.queries import SuggestionFilter
-from stockwire.replenishment.repository import OPEN, SuggestionRow
+from stockwire.replenishment.repository import SuggestionRow
 from stockwire.replenishment.unit_of_work import ReplenishmentUnitOfWork
 from stockwire.runtime.auth import require_scope
 from stockwire.runtime.http.bodies import Body
@@ -46,18 +40,10 @@ from stockwire.runtime.settings import ApiToken
 
 UnitOfWorkFactory = Callable[[], ReplenishmentUnitOfWork]
 Code = Annotated[str, text_field(64)]
-WITHDRAWN = "withdrawn"
-
-
-class Status(StrEnum):
-    OPEN = OPEN
-    ACCEPTED = ACCEPTED
-    REJECTED = REJECTED
-    WITHDRAWN = WITHDRAWN
 
 
 class SuggestionParams(PageParams):
-    status: Status | None = None
+    status: SuggestionStatus | None = None
     kind: SuggestionKind | None = None
     sku: Code | None = None
     location: Code | None = None
@@ -70,7 +56,7 @@ class SuggestionOut(BaseModel):
     location: str
     from_location: str | None = Field(description="Where a transfer comes from.")
     quantity: Decimal
-    status: Status
+    status: SuggestionStatus
     summary: str = Field(description="Why, in a sentence.")
     made_at: datetime
     decided_at: datetime | None
@@ -86,7 +72,7 @@ class SuggestionOut(BaseModel):
             location=row.location,
             from_location=row.from_location,
             quantity=Decimal(row.quantity),
-            status=Status(row.status),
+            status=SuggestionStatus(row.status),
             summary=str(row.explanation.get("summary", "")),
             made_at=row.made_at,
             decided_at=row.decided_at,

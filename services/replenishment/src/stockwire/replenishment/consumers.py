@@ -107,12 +107,21 @@ def receipt_po(received: Received) -> str | None:
     return None
 
 
+def shipped_transfer(received: Received) -> str | None:
+    """The transfer id of a shipment: it may be a transfer replenishment requested."""
+    event = received.payload
+    if isinstance(event, StockMovementRecorded) and event.kind is MovementKind.TRANSFER_SHIP:
+        return event.transfer_id
+    return None
+
+
 def _demand_handle(within: NewUnitOfWork) -> Handle:
     async def handle(session: AsyncSession, batch: list[Received]) -> None:
         found = [(d, r.envelope.event_id) for r in batch if (d := demand(r)) is not None]
         await facts.add_demand(session, [d for d, _ in found])
         received = [po for r in batch if (po := receipt_po(r)) is not None]
-        await facts.mark_received(session, received, datetime.now(UTC))
+        shipped = [t for r in batch if (t := shipped_transfer(r)) is not None]
+        await facts.mark_received(session, received, shipped, datetime.now(UTC))
         changed = {(d.sku, d.location): facts.Changed(d.sku, d.location, e) for d, e in found}
         if changed:
             await handlers.evaluate(list(changed.values()), within(session, batch))

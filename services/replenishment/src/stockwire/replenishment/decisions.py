@@ -23,13 +23,10 @@ from stockwire.contracts.replenishment import (
 )
 from stockwire.contracts.vocabulary import SuggestionKind
 from stockwire.replenishment.domain.alerts import changes, overdue_key
-from stockwire.replenishment.domain.suggestions import suggestion_key
-from stockwire.replenishment.repository import OPEN, SuggestionRow
+from stockwire.replenishment.domain.suggestions import SuggestionStatus, suggestion_key
+from stockwire.replenishment.repository import SuggestionRow
 from stockwire.replenishment.unit_of_work import ReplenishmentUnitOfWork, clip
 from stockwire.runtime.domain_errors import Conflict, NotFound
-
-ACCEPTED = "accepted"
-REJECTED = "rejected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +40,7 @@ async def _open(cmd: Decide, uow: ReplenishmentUnitOfWork) -> SuggestionRow:
     row = await uow.plans.suggestion(cmd.suggestion_id, lock=True)
     if row is None:
         raise NotFound("suggestion", str(cmd.suggestion_id))
-    if row.status != OPEN:
+    if row.status != SuggestionStatus.OPEN.value:
         raise Conflict(
             "status", f"suggestion {cmd.suggestion_id} was already {row.status}; it is not open"
         )
@@ -98,7 +95,9 @@ async def accept_suggestion(cmd: Decide, uow: ReplenishmentUnitOfWork) -> Sugges
                 requested_at=now,
             )
         )
-    await uow.plans.decide(row.suggestion_id, ACCEPTED, now, cmd.by, None, request_id)
+    await uow.plans.decide(
+        row.suggestion_id, SuggestionStatus.ACCEPTED, now, cmd.by, None, request_id
+    )
     await resolve_overdue(row, uow)
     return await _reread(row.suggestion_id, uow)
 
@@ -118,7 +117,7 @@ async def reject_suggestion(cmd: Decide, uow: ReplenishmentUnitOfWork) -> Sugges
             rejected_at=now,
         )
     )
-    await uow.plans.decide(row.suggestion_id, REJECTED, now, cmd.by, reason)
+    await uow.plans.decide(row.suggestion_id, SuggestionStatus.REJECTED, now, cmd.by, reason)
     await resolve_overdue(row, uow)
     return await _reread(row.suggestion_id, uow)
 

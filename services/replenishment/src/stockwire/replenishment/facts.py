@@ -157,24 +157,22 @@ async def keep_reliability(session: AsyncSession, figures: Sequence[Reliability]
     )
 
 
-async def level_of(session: AsyncSession, sku: str, location: str) -> Level | None:
-    row = (
-        await session.execute(
-            sa.select(positions).where(positions.c.sku == sku, positions.c.location == location)
-        )
-    ).first()
-    return Level(**row._mapping) if row else None
-
-
-async def mark_received(session: AsyncSession, po_numbers: Iterable[str], at: datetime) -> None:
-    """Purchases whose request id a receipt quotes as its PO number are no longer on order."""
-    ids = sorted({uid for number in po_numbers if (uid := _uuid(number)) is not None})
-    if ids:
-        await session.execute(
-            sa.update(suggestions)
-            .where(suggestions.c.purchase_request_id.in_(ids), suggestions.c.received_at.is_(None))
-            .values(received_at=at)
-        )
+async def mark_received(
+    session: AsyncSession, po_numbers: Iterable[str], transfer_ids: Iterable[str], at: datetime
+) -> None:
+    """Stock took over what was on order: purchases whose request id a receipt quotes as
+    its PO number, transfers stock shipped under the suggestion's id."""
+    for column, given in (
+        (suggestions.c.purchase_request_id, po_numbers),
+        (suggestions.c.suggestion_id, transfer_ids),
+    ):
+        ids = sorted({uid for text in given if (uid := _uuid(text)) is not None})
+        if ids:
+            await session.execute(
+                sa.update(suggestions)
+                .where(column.in_(ids), suggestions.c.received_at.is_(None))
+                .values(received_at=at)
+            )
 
 
 def _uuid(text: str) -> uuid.UUID | None:

@@ -29,14 +29,13 @@ from stockwire.contracts.vocabulary import (
 from stockwire.replenishment import decisions, planning
 from stockwire.replenishment.domain.alerts import changes, stockout_alert, stockout_key
 from stockwire.replenishment.domain.positions import LocationStock
-from stockwire.replenishment.domain.suggestions import Suggestion
+from stockwire.replenishment.domain.suggestions import Suggestion, SuggestionStatus
 from stockwire.replenishment.facts import Changed
 from stockwire.replenishment.planning import Evaluation
-from stockwire.replenishment.repository import OPEN, SuggestionRow
+from stockwire.replenishment.repository import SuggestionRow
 from stockwire.replenishment.tables import plans
 from stockwire.replenishment.unit_of_work import AlertContext, ReplenishmentUnitOfWork, clip
 
-WITHDRAWN = "withdrawn"
 REORDER_KINDS = frozenset({SuggestionKind.TRANSFER.value, SuggestionKind.PURCHASE.value})
 
 
@@ -61,8 +60,7 @@ async def _evaluate(
             sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"replenishment:{sku}@{location}"))
         )
     )
-    today = uow.now().date()
-    found = await planning.evaluation(uow.session, sku, location, today)
+    found = await planning.evaluation(uow.session, sku, location, uow.now())
     if found is None:
         return
     await _keep_plan(found, uow)
@@ -154,7 +152,7 @@ async def make_suggestion(
             "location": wanted.location,
             "from_location": wanted.source_location,
             "quantity": quantity,
-            "status": OPEN,
+            "status": SuggestionStatus.OPEN.value,
             "explanation": explanation,
             "made_at": now,
         }
@@ -187,7 +185,7 @@ async def withdraw(
     row: SuggestionRow, reason: str, source: uuid.UUID | None, uow: ReplenishmentUnitOfWork
 ) -> None:
     now = uow.now()
-    await uow.plans.decide(row.suggestion_id, WITHDRAWN, now, None, reason)
+    await uow.plans.decide(row.suggestion_id, SuggestionStatus.WITHDRAWN, now, None, reason)
     await decisions.resolve_overdue(row, uow)
     uow.publish(
         SuggestionWithdrawn(

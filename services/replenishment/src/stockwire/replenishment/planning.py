@@ -12,7 +12,7 @@ the region's installed base.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -54,7 +54,7 @@ class Evaluation:
 
 
 async def evaluation(
-    session: AsyncSession, sku: str, location: str, today: date
+    session: AsyncSession, sku: str, location: str, now: datetime
 ) -> Evaluation | None:
     """The evaluation of ``sku`` at ``location``; None when there is nothing to plan (an
     item or location the catalog copy lacks, a location holding no planned stock, no
@@ -65,14 +65,15 @@ async def evaluation(
         return None
     if not is_stocked(facts.location.kind):
         return None
-    position = await _position(session, sku, location)
+    today = now.date()
+    position = await _position(session, sku, location, now)
     if position is None:
         return None
     planned = await _planned(session, facts, today)
     if planned is None:
         return None
     policy, planned_levels = planned
-    peers = await _peers(session, facts, today)
+    peers = await _peers(session, facts, now)
     explanation = evaluate(policy, planned_levels, position, peers, today)
     stockout = projected_stockout(
         position.inventory_position, planned_levels.daily_demand_mean, today
@@ -101,7 +102,9 @@ async def _planned(
     return policy, levels(policy, demand, daily_mean, failures)
 
 
-async def _position(session: AsyncSession, sku: str, location: str) -> Position | None:
+async def _position(
+    session: AsyncSession, sku: str, location: str, now: datetime
+) -> Position | None:
     level = await session.execute(
         sa.select(positions).where(positions.c.sku == sku, positions.c.location == location)
     )
@@ -112,8 +115,7 @@ async def _position(session: AsyncSession, sku: str, location: str) -> Position 
         sa.select(sa.func.coalesce(sa.func.sum(suggestions.c.quantity), 0)).where(
             suggestions.c.sku == sku,
             suggestions.c.location == location,
-            suggestions.c.purchase_request_id.is_not(None),
-            suggestions.c.received_at.is_(None),
+            repository.on_order(now),
         )
     )
     return Position(
@@ -184,7 +186,7 @@ async def _failures(session: AsyncSession, facts: CatalogFacts) -> FailureExposu
 
 
 async def _peers(
-    session: AsyncSession, facts: CatalogFacts, today: date
+    session: AsyncSession, facts: CatalogFacts, now: datetime
 ) -> Sequence[LocationStock]:
     """The other stocked locations of the region holding a level of the SKU, with their
     levels."""
@@ -203,8 +205,8 @@ async def _peers(
     peers = []
     for (code,) in rows:
         other = await repository.catalog_facts(session, facts.item.sku, code)
-        position = await _position(session, facts.item.sku, code)
-        planned = await _planned(session, other, today)
+        position = await _position(session, facts.item.sku, code, now)
+        planned = await _planned(session, other, now.date())
         if position is None or planned is None:
             continue
         _, their = planned

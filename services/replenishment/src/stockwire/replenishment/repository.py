@@ -4,7 +4,7 @@ what an evaluation of one SKU x location reads."""
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from stockwire.contracts.vocabulary import (
     Criticality,
     LocationKind,
     ReplenishmentAlertKind,
+    SuggestionKind,
     TrackingMode,
 )
 from stockwire.replenishment.domain.alerts import OpenAlert
@@ -28,6 +29,7 @@ from stockwire.replenishment.domain.policies import (
     PolicyKind,
     PolicySettings,
 )
+from stockwire.replenishment.domain.suggestions import SuggestionStatus
 from stockwire.replenishment.tables import CATALOG_COPY, open_alerts, policies, suggestions
 from stockwire.runtime.domain_errors import NotFound
 
@@ -72,7 +74,23 @@ class SuggestionRow:
     received_at: datetime | None
 
 
-OPEN = "open"
+TRANSFER_SHIP_WAIT = timedelta(days=1)
+"""How long an accepted transfer counts as on its way before stock ships it; past that it
+was refused or lost, and the location is suggested again."""
+
+
+def on_order(now: datetime) -> sa.ColumnElement[bool]:
+    """Accepted suggestions on their way to their location that stock's levels do not show
+    yet: purchases until a receipt quotes their request id, transfers until stock ships
+    them (then they are in transit in the level) or :data:`TRANSFER_SHIP_WAIT` passes."""
+    return sa.and_(
+        suggestions.c.status == SuggestionStatus.ACCEPTED.value,
+        suggestions.c.received_at.is_(None),
+        sa.or_(
+            suggestions.c.kind != SuggestionKind.TRANSFER.value,
+            suggestions.c.decided_at > now - TRANSFER_SHIP_WAIT,
+        ),
+    )
 
 
 class PlansRepository:
@@ -121,7 +139,7 @@ class PlansRepository:
             .where(
                 suggestions.c.sku == sku,
                 suggestions.c.location == location,
-                suggestions.c.status == OPEN,
+                suggestions.c.status == SuggestionStatus.OPEN.value,
             )
             .order_by(suggestions.c.kind)
             .with_for_update()
@@ -141,7 +159,7 @@ class PlansRepository:
     async def decide(
         self,
         suggestion_id: uuid.UUID,
-        status: str,
+        status: SuggestionStatus,
         at: datetime,
         by: str | None,
         reason: str | None,
@@ -158,14 +176,6 @@ class PlansRepository:
                 purchase_request_id=purchase_request_id,
             )
         )
-
-    async def open_older_than(self, before: datetime) -> list[SuggestionRow]:
-        rows = await self.session.execute(
-            sa.select(suggestions)
-            .where(suggestions.c.status == OPEN, suggestions.c.made_at < before)
-            .order_by(suggestions.c.made_at)
-        )
-        return [SuggestionRow(**row._mapping) for row in rows]
 
 
 ASSUMED_LEAD_TIME_DAYS = 14

@@ -19,7 +19,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,8 +41,8 @@ from stockwire.replenishment.domain.alerts import (
 from stockwire.replenishment.domain.last_time_buy import last_time_buy
 from stockwire.replenishment.domain.policies import STOCKED_KINDS, resolve_policy
 from stockwire.replenishment.domain.positions import LocationStock, Position
-from stockwire.replenishment.domain.suggestions import Suggestion
-from stockwire.replenishment.repository import OPEN, SuggestionRow
+from stockwire.replenishment.domain.suggestions import Suggestion, SuggestionStatus
+from stockwire.replenishment.repository import SuggestionRow
 from stockwire.replenishment.settings import ReplenishmentSettings
 from stockwire.replenishment.tables import (
     CATALOG_COPY,
@@ -92,7 +92,7 @@ async def _overdue(settings: ReplenishmentSettings, uow: ReplenishmentUnitOfWork
     rows = await uow.session.execute(
         sa.select(suggestions, places.c.region)
         .outerjoin(places, places.c.code == suggestions.c.location)
-        .where(suggestions.c.status == OPEN)
+        .where(suggestions.c.status == SuggestionStatus.OPEN.value)
         .order_by(suggestions.c.suggestion_id)
     )
     current: list[Alert] = []
@@ -234,7 +234,7 @@ async def _last_time_buy(
         failures_per_device_year=exposure.failures_per_device_year,
         remaining_service_years=settings.replenishment_service_years_after_end_of_life,
         service_level=policy.service_level,
-        held=await _held_in_region(uow.session, exposure.sku, exposure.region),
+        held=await _held_in_region(uow.session, exposure.sku, exposure.region, uow.now()),
         discrete=policy.discrete,
         supplier_lead_time_days=policy.supplier_lead_time_days,
         horizon_days=settings.replenishment_last_time_buy_days,
@@ -283,7 +283,7 @@ async def _first_warehouse(session: AsyncSession, region: str) -> str | None:
     return found
 
 
-async def _held_in_region(session: AsyncSession, sku: str, region: str) -> float:
+async def _held_in_region(session: AsyncSession, sku: str, region: str, now: datetime) -> float:
     """What the region's stocked locations hold now and have on their way: available
     stock, transfers in transit to them, and accepted purchases not yet received. Read
     from the levels and the suggestions themselves, not from the latest evaluations, so a
@@ -301,8 +301,7 @@ async def _held_in_region(session: AsyncSession, sku: str, region: str) -> float
         sa.select(sa.func.coalesce(sa.func.sum(suggestions.c.quantity), 0)).where(
             suggestions.c.sku == sku,
             suggestions.c.location.in_(stocked),
-            suggestions.c.purchase_request_id.is_not(None),
-            suggestions.c.received_at.is_(None),
+            repository.on_order(now),
         )
     )
     return max(0.0, float(on_hand or 0) + float(on_order or 0))

@@ -13,8 +13,9 @@ out comes from the defaults per location kind and category (:mod:`.domain.polici
 ``forecasts`` holds the latest re-plan's forecast and its holdout accuracy per series.
 ``plans`` the latest evaluation of each SKU x location (its levels, position and excess),
 which the sweep reads for regional imbalances. ``suggestions`` every suggestion made,
-open or decided, with the numbers behind it; an accepted purchase is on order until a
-receipt quotes its request id as PO number.
+open or decided, with the numbers behind it; an accepted one is on order until stock
+takes it over (``received_at``: a receipt quoting the purchase's request id, a shipment
+under the transfer's id).
 ``open_alerts`` each alert raised and not yet resolved, so its resolution is published once.
 """
 
@@ -133,7 +134,7 @@ suggestions = sa.Table(
         "suggestions_on_order",
         "sku",
         "location",
-        postgresql_where=sa.text("purchase_request_id IS NOT NULL AND received_at IS NULL"),
+        postgresql_where=sa.text("status = 'accepted' AND received_at IS NULL"),
     ),
 )
 

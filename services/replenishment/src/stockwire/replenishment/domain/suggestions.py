@@ -7,8 +7,19 @@ another quantity or source, rather than adding a second one."""
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from stockwire.contracts.vocabulary import SuggestionKind
+
+
+class SuggestionStatus(StrEnum):
+    """Where a suggestion stands: open until a person decides it or it is withdrawn."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    """No longer needed (stock arrived, demand fell) or replaced by a newer one."""
 
 
 def suggestion_key(kind: SuggestionKind, sku: str, location: str) -> str:

@@ -145,7 +145,7 @@ def upgrade() -> None:
         "suggestions",
         ["sku", "location"],
         unique=False,
-        postgresql_where=sa.text("purchase_request_id IS NOT NULL AND received_at IS NULL"),
+        postgresql_where=sa.text("status = 'accepted' AND received_at IS NULL"),
     )
     op.create_index(
         "suggestions_one_open",
@@ -167,7 +167,7 @@ def downgrade() -> None:
     op.drop_index(
         "suggestions_on_order",
         table_name="suggestions",
-        postgresql_where=sa.text("purchase_request_id IS NOT NULL AND received_at IS NULL"),
+        postgresql_where=sa.text("status = 'accepted' AND received_at IS NULL"),
     )
     op.drop_table("suggestions")
     op.drop_table("reliability")
