@@ -92,7 +92,9 @@ def sweep(
 
     def new_uow() -> ReplenishmentUnitOfWork:
         return ReplenishmentUnitOfWork(
-            replenishment_runtime.sessions, replenishment_runtime.outbox, public_url=PUBLIC_URL
+            replenishment_runtime.sessions,
+            replenishment_runtime.outbox,
+            planning=replenishment_settings.planning(),
         )
 
     async def run() -> str:

@@ -75,3 +75,24 @@ async def test_an_accepted_transfer_counts_as_inbound_until_stock_ships_it(
     await levels(producer, replenishment_runtime.engine, level(sku, r.van, 1))
 
     assert await suggestions(writer, sku=sku, location=r.van, status="open") == []
+
+
+async def test_a_rejected_transfer_is_not_suggested_again_at_the_next_level_change(
+    producer, writer, replenishment_runtime
+):
+    sku = ref("ONT")
+    await publish(producer, item(sku), producer_name="catalog")
+    r = await region(producer)
+    await levels(producer, replenishment_runtime.engine, level(sku, r.warehouse, 20))
+    await publish(producer, level(sku, r.van, 1))
+    found = await open_suggestion(writer, sku, r.van)
+    assert found is not None
+    rejected = await writer.post(
+        f"/api/v1/suggestions/{found['suggestion_id']}/reject",
+        json={"reason": "the van is decommissioned on Friday"},
+    )
+    assert rejected.status_code == 200, rejected.text
+
+    await levels(producer, replenishment_runtime.engine, level(sku, r.van, 0))
+
+    assert await suggestions(writer, sku=sku, location=r.van, status="open") == []

@@ -41,10 +41,10 @@ def bootstrap(
     jobs)."""
     runtime = build_runtime(SERVICE, settings, MESSAGING)
     keys = keep_answers(runtime, IDEMPOTENCY_KEYS)
-    public_url = settings.public_url()
+    planning = settings.planning()
 
     def new_uow() -> ReplenishmentUnitOfWork:
-        return ReplenishmentUnitOfWork(runtime.sessions, runtime.outbox, public_url=public_url)
+        return ReplenishmentUnitOfWork(runtime.sessions, runtime.outbox, planning=planning)
 
     if consumers:
         register_consumers(runtime, settings)

@@ -148,10 +148,10 @@ def _reliability_handle() -> Handle:
 
 def register_consumers(runtime: ServiceRuntime, settings: ReplenishmentSettings) -> list[Consumer]:
     """Subscribe replenishment's consumers on the runtime's broker (they start with it)."""
-    public_url = settings.public_url()
+    planning = settings.planning()
 
     def within(session: AsyncSession, batch: list[Received]) -> ReplenishmentUnitOfWork:
-        return ReplenishmentUnitOfWork.within(session, runtime.outbox, batch, public_url=public_url)
+        return ReplenishmentUnitOfWork.within(session, runtime.outbox, batch, planning=planning)
 
     def consumer(name: str, topic: TopicSpec, handle: Handle) -> Consumer:
         return Consumer(

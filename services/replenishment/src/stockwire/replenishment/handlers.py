@@ -67,7 +67,7 @@ async def _evaluate(
     opened = [
         row for row in await uow.plans.open_suggestions(sku, location) if row.kind in REORDER_KINDS
     ]
-    wanted = found.explanation.suggestion
+    wanted = await _unless_rejected(found.explanation.suggestion, uow)
     kept = next((row for row in opened if wanted is not None and _same(row, wanted)), None)
     for row in opened:
         if row is not kept:
@@ -86,6 +86,23 @@ async def _evaluate(
         changes(await uow.open_alerts([key]), current),
         {key: AlertContext(suggestion_id, link, source)},
     )
+
+
+async def _unless_rejected(
+    wanted: Suggestion | None, uow: ReplenishmentUnitOfWork
+) -> Suggestion | None:
+    """``wanted``, unless a person rejected the same kind of suggestion (from the same
+    source) for the SKU x location within the quiet time: it is not made again so soon."""
+    if wanted is None:
+        return None
+    since = uow.now() - uow.planning.rejection_quiet
+    rejected = await uow.plans.rejected_since(wanted.sku, wanted.location, since)
+    if any(
+        row.kind == wanted.kind.value and row.from_location == wanted.source_location
+        for row in rejected
+    ):
+        return None
+    return wanted
 
 
 def _same(row: SuggestionRow, wanted: Suggestion) -> bool:

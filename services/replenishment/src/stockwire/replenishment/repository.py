@@ -146,6 +146,18 @@ class PlansRepository:
         )
         return [SuggestionRow(**row._mapping) for row in rows]
 
+    async def rejected_since(self, sku: str, location: str, since: datetime) -> list[SuggestionRow]:
+        """The suggestions for one SKU x location a person rejected after ``since``."""
+        rows = await self.session.execute(
+            sa.select(suggestions).where(
+                suggestions.c.sku == sku,
+                suggestions.c.location == location,
+                suggestions.c.status == SuggestionStatus.REJECTED.value,
+                suggestions.c.decided_at > since,
+            )
+        )
+        return [SuggestionRow(**row._mapping) for row in rows]
+
     async def suggestion(self, suggestion_id: uuid.UUID, *, lock: bool) -> SuggestionRow | None:
         query = sa.select(suggestions).where(suggestions.c.suggestion_id == suggestion_id)
         if lock:

@@ -1,7 +1,10 @@
 """Replenishment's own settings, on top of the shared ones (same STOCKWIRE_ prefix)."""
 
+from datetime import timedelta
+
 from pydantic import Field
 
+from stockwire.replenishment.unit_of_work import Planning
 from stockwire.runtime.settings import Settings
 
 
@@ -58,6 +61,14 @@ class ReplenishmentSettings(Settings):
         le=24 * 365,
         description="An open suggestion older than this raises suggestion_overdue.",
     )
+    replenishment_rejection_quiet_hours: float = Field(
+        default=24.0,
+        ge=0,
+        le=24 * 365,
+        description="After a person rejects a suggestion, the same kind of suggestion (from "
+        "the same source) for that SKU x location is not made again for this long; its "
+        "projected-stockout alert still stands.",
+    )
     replenishment_last_time_buy_days: int = Field(
         default=365,
         ge=1,
@@ -72,6 +83,12 @@ class ReplenishmentSettings(Settings):
         description="How long the installed base stays in service after end of life: the "
         "horizon a last-time buy covers failures for.",
     )
+
+    def planning(self) -> Planning:
+        return Planning(
+            public_url=self.public_url(),
+            rejection_quiet=timedelta(hours=self.replenishment_rejection_quiet_hours),
+        )
 
     def public_url(self) -> str:
         return self.replenishment_public_url or (

@@ -10,7 +10,7 @@ event staged in the flow of the event that caused it
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -51,6 +51,16 @@ def figure(value: float) -> Decimal:
     return Decimal(str(round(value, 6)))
 
 
+@dataclass(frozen=True, slots=True)
+class Planning:
+    """What the service's settings say about how it plans and links."""
+
+    public_url: str
+    """Replenishment's address as people reach it, for links in alerts."""
+    rejection_quiet: timedelta
+    """How long a rejected suggestion is not made again."""
+
+
 class ReplenishmentUnitOfWork(SessionScope):
     plans: PlansRepository
 
@@ -59,14 +69,14 @@ class ReplenishmentUnitOfWork(SessionScope):
         sessions: async_sessionmaker[AsyncSession] | None,
         outbox: OutboxWriter,
         *,
-        public_url: str,
+        planning: Planning,
         clock: Callable[[], datetime] = utc_now,
         session: AsyncSession | None = None,
         causes: Sequence[Received] = (),
     ) -> None:
         super().__init__(sessions, session=session, clock=clock)
         self._outbox = outbox
-        self.public_url = public_url
+        self.planning = planning
         self._causes = Causes(causes)
         self._staged: list[Staged] = []
 
@@ -77,10 +87,10 @@ class ReplenishmentUnitOfWork(SessionScope):
         outbox: OutboxWriter,
         causes: Sequence[Received],
         *,
-        public_url: str,
+        planning: Planning,
     ) -> "ReplenishmentUnitOfWork":
         """A unit of work inside a consumer's transaction, applying ``causes``."""
-        return cls(None, outbox, public_url=public_url, session=session, causes=causes)
+        return cls(None, outbox, planning=planning, session=session, causes=causes)
 
     def opened(self) -> None:
         self.plans = PlansRepository(self.session)
@@ -94,7 +104,7 @@ class ReplenishmentUnitOfWork(SessionScope):
         )
 
     def suggestion_link(self, suggestion_id: uuid.UUID) -> str:
-        return f"{self.public_url}/api/v1/suggestions/{suggestion_id}/why"
+        return f"{self.planning.public_url}/api/v1/suggestions/{suggestion_id}/why"
 
     async def open_alerts(self, keys: Iterable[str]) -> list[OpenAlert]:
         """The alerts open under ``keys``, as the domain judges them."""
