@@ -8,13 +8,13 @@ created ``stockwire_bench_replenishment`` database, with its own default setting
 
 1. The world is bench/stock_load.py's: 8 regions, each with a regional warehouse, network
    sites and 25 technician vans, 2 central warehouses, 2,000 items; it fills the catalog
-   read copy. 16 items are planned, the most demanded of their kind: ONTs, CPEs and optics
-   (serialized), mounting kit and consumables (bulk), cable (by the meter).
+   read copy. 8 items are planned, the most demanded of their kind: ONTs, CPEs and optics
+   (serialized), mounting kit (bulk), cable (by the meter).
 2. The state before: assets' failure rates of the serialized ones per region (the
    warehouses' failure-rate term); ``BENCH_LATENCY_HISTORY_DAYS`` (60) days of demand
    history, issues on stock.movements.v1 (intermittent at vans and sites, most days at
    warehouses); then a level of each planned item at each of the 300 stock locations
-   (4,800 SKU x locations): warehouses far above their max, vans a little above their min,
+   (2,400 SKU x locations): warehouses far above their max, vans a little above their min,
    sites in between. So an evaluation reads real policies, demand and the region's peers.
    ``state_levels_per_s``: those levels applied a second, each one evaluated.
 3. Idle: ``BENCH_LATENCY_IDLE`` (20) level changes one after another, nothing else running,
@@ -134,14 +134,19 @@ TARGETS: dict[str, Target] = {
 }
 
 PLANNED: tuple[tuple[Category, int], ...] = (
-    (Category.ONT, 4),
-    (Category.CPE, 4),
-    (Category.OPTIC, 3),
-    (Category.MOUNTING, 2),
-    (Category.OTHER, 1),
-    (Category.CABLE, 2),
+    (Category.ONT, 2),
+    (Category.CPE, 2),
+    (Category.OPTIC, 2),
+    (Category.MOUNTING, 1),
+    (Category.CABLE, 1),
 )
-"""The planned items: how many of each kind, the most demanded first."""
+"""The planned items: how many of each kind, the most demanded first. What one evaluation
+reads grows with the locations of a region, not with the items; more items only make the
+state take longer to load."""
+LEVEL_CHUNK = 100
+"""Levels of the state are published this many at a time, each lot applied before the
+next: a consumer batch shows nothing until it commits, and one of 500 evaluations can take
+longer than the stall limit."""
 UNIT: dict[TrackingMode, int] = {TrackingMode.SERIAL: 1, TrackingMode.BULK: 5}
 """What one issue takes, roughly, and so how levels scale: cable goes by tens of meters."""
 METERS = 50
@@ -569,9 +574,13 @@ async def prepare(
         "history",
     )
     progress(f"state: history applied in {seconds:.1f}s")
-    await publisher.publish(state.levels)
-    progress(f"state: published {len(state.levels)} levels; waiting ...")
-    seconds = await tables.wait_applied(Counter({LEVELS_CONSUMER: len(state.levels)}), "levels")
+    progress(f"state: publishing {len(state.levels)} levels, {LEVEL_CHUNK} at a time ...")
+    started = time.perf_counter()
+    for first in range(0, len(state.levels), LEVEL_CHUNK):
+        chunk = state.levels[first : first + LEVEL_CHUNK]
+        await publisher.publish(chunk)
+        await tables.wait_applied(Counter({LEVELS_CONSUMER: first + len(chunk)}), "levels")
+    seconds = time.perf_counter() - started
     per_s = len(state.levels) / seconds
     progress(f"state: levels applied in {seconds:.1f}s ({per_s:.1f}/s, each one evaluated)")
     return per_s
