@@ -49,13 +49,14 @@ import httpx
 import service_bench
 from assets_ceiling import run_ceiling
 from assets_load import TIMELINE_SERIAL, AssetRecord, AssetsLoadGenerator, describe
-from prometheus_client.parser import text_string_to_metric_families
 from report import Target, progress, report
 from service_bench import (
     BenchError,
     BenchService,
     checkpoint,
+    consumer_metrics,
     cpu_seconds,
+    explain_metrics,
     fill_catalog,
     percentile,
 )
@@ -210,55 +211,6 @@ async def timeline_latency(client: httpx.AsyncClient) -> Timeline:
     )
 
 
-async def consumer_metrics(client: httpx.AsyncClient) -> dict[str, float]:
-    """The service's own account of its consumers and relay (``/metrics``): polls, records
-    and seconds applying, per consumer; rows and seconds publishing."""
-    answer = await client.get("/metrics")
-    found: dict[str, float] = {}
-    wanted = {
-        "stockwire_consumer_apply_duration_seconds": "apply",
-        "stockwire_consumer_batch_size": "batch",
-        "stockwire_outbox_publish_duration_seconds": "relay",
-    }
-    for family in text_string_to_metric_families(answer.text):
-        short = wanted.get(family.name)
-        if short is None:
-            continue
-        for sample in family.samples:
-            owner = sample.labels.get("consumer", "")
-            if owner and owner not in CONSUMERS:
-                continue
-            suffix = sample.name.removeprefix(family.name)
-            if suffix in ("_sum", "_count"):
-                found[f"{short}{suffix}:{owner or SERVICE}"] = sample.value
-    return found
-
-
-def explain_metrics(metrics: dict[str, float], seconds: float) -> str:
-    """One line per consumer: polls, records per poll, ms per poll, share of the window
-    spent applying; and the relay's."""
-    lines = []
-    for consumer in CONSUMERS:
-        polls = metrics.get(f"apply_count:{consumer}", 0.0)
-        if not polls:
-            continue
-        busy = metrics.get(f"apply_sum:{consumer}", 0.0)
-        records = metrics.get(f"batch_sum:{consumer}", 0.0)
-        lines.append(
-            f"{consumer}: {polls:.0f} polls of {records / polls:.0f} records, "
-            f"{busy / polls * 1000:.0f} ms each ({busy / records * 1e6:.0f} us a record), "
-            f"applying {busy / seconds:.0%} of the window"
-        )
-    rounds = metrics.get(f"relay_count:{SERVICE}", 0.0)
-    if rounds:
-        busy = metrics.get(f"relay_sum:{SERVICE}", 0.0)
-        lines.append(
-            f"outbox relay: {rounds:.0f} rounds, {busy / rounds * 1000:.0f} ms each, "
-            f"publishing {busy / seconds:.0%} of the window"
-        )
-    return "\n".join(f"  {line}" for line in lines)
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -316,7 +268,9 @@ async def end_to_end(
                     "load: cores used: "
                     + ", ".join(f"{name} {used:.2f}" for name, used in cores.items())
                 )
-                progress(explain_metrics(await consumer_metrics(client), seconds))
+                progress(
+                    explain_metrics(await consumer_metrics(client, CONSUMERS), seconds, CONSUMERS)
+                )
                 summary = await db.summary()
                 progress(f"load: the service holds {summary}")
                 service.phase = "timeline"

@@ -1,6 +1,7 @@
 """What every benchmark of a service process shares: its log folder and database prefix,
 its error, a main that runs it alone on the PostgreSQL server, on the test stack, the
-service as sampled child processes on a fresh database, and filling its catalog copy."""
+service as sampled child processes on a fresh database, its own account of its consumers
+(``/metrics``), events as ready-to-publish records, and filling its catalog copy."""
 
 import asyncio
 import contextlib
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import NoReturn
 
 import asyncpg
+import httpx
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 from report import progress
 from stock_load import PLACEHOLDER_TIME, Publisher, Record
 
@@ -243,11 +246,73 @@ def cpu_seconds(service: str, pids: Sequence[int]) -> dict[str, float]:
     return used
 
 
+# --------------------------------------------------------------------------- its metrics
+
+RELAY = "relay"
+"""The key :func:`consumer_metrics` files the outbox relay's figures under."""
+
+
+async def consumer_metrics(client: httpx.AsyncClient, consumers: Sequence[str]) -> dict[str, float]:
+    """The service's own account of its ``consumers`` and relay (``/metrics``): polls,
+    records and seconds applying, per consumer; rounds and seconds publishing. Counters
+    since the service started: subtract two readings for a phase (:func:`metrics_delta`)."""
+    answer = await client.get("/metrics")
+    found: dict[str, float] = {}
+    wanted = {
+        "stockwire_consumer_apply_duration_seconds": "apply",
+        "stockwire_consumer_batch_size": "batch",
+        "stockwire_outbox_publish_duration_seconds": "relay",
+    }
+    for family in text_string_to_metric_families(answer.text):
+        short = wanted.get(family.name)
+        if short is None:
+            continue
+        for sample in family.samples:
+            owner = sample.labels.get("consumer", "")
+            if owner and owner not in consumers:
+                continue
+            suffix = sample.name.removeprefix(family.name)
+            if suffix in ("_sum", "_count"):
+                found[f"{short}{suffix}:{owner or RELAY}"] = sample.value
+    return found
+
+
+def metrics_delta(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
+    return {name: value - before.get(name, 0.0) for name, value in after.items()}
+
+
+def explain_metrics(metrics: Mapping[str, float], seconds: float, consumers: Sequence[str]) -> str:
+    """One line per consumer: polls, records per poll, ms per poll, share of the window
+    spent applying; and the relay's."""
+    lines = []
+    for consumer in consumers:
+        polls = metrics.get(f"apply_count:{consumer}", 0.0)
+        if not polls:
+            continue
+        busy = metrics.get(f"apply_sum:{consumer}", 0.0)
+        records = metrics.get(f"batch_sum:{consumer}", 0.0)
+        lines.append(
+            f"{consumer}: {polls:.0f} polls of {records / polls:.0f} records, "
+            f"{busy / polls * 1000:.0f} ms each ({busy / records * 1e6:.0f} us a record), "
+            f"applying {busy / seconds:.0%} of the window"
+        )
+    rounds = metrics.get(f"relay_count:{RELAY}", 0.0)
+    if rounds:
+        busy = metrics.get(f"relay_sum:{RELAY}", 0.0)
+        lines.append(
+            f"outbox relay: {rounds:.0f} rounds, {busy / rounds * 1000:.0f} ms each, "
+            f"publishing {busy / seconds:.0%} of the window"
+        )
+    return "\n".join(f"  {line}" for line in lines)
+
+
 # --------------------------------------------------------------------------- the catalog
 
 
-def catalog_record(payload: Event, spec: TopicSpec) -> Record:
-    envelope = wrap(payload, producer="catalog", occurred_at=PLACEHOLDER_TIME)
+def event_record(payload: Event, spec: TopicSpec, producer: str) -> Record:
+    """``payload`` in a new envelope from ``producer``, keyed as ``spec`` says; the
+    publisher stamps its ``occurred_at`` with the send time."""
+    envelope = wrap(payload, producer=producer, occurred_at=PLACEHOLDER_TIME)
     return Record(
         topic=spec.name,
         key=spec.key_for(payload).encode(),
@@ -268,8 +333,8 @@ async def fill_catalog(
 ) -> None:
     """Publish the catalog upserts and wait until the service's read copy (on ``conn``)
     has them all."""
-    records = [catalog_record(p, CATALOG_ITEMS) for p in items] + [
-        catalog_record(p, CATALOG_LOCATIONS) for p in locations
+    records = [event_record(p, CATALOG_ITEMS, "catalog") for p in items] + [
+        event_record(p, CATALOG_LOCATIONS, "catalog") for p in locations
     ]
     await publisher.publish(records)
     progress(f"catalog: published {len(items)} items and {len(locations)} locations; waiting ...")
