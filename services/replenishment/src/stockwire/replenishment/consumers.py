@@ -153,7 +153,9 @@ def register_consumers(runtime: ServiceRuntime, settings: ReplenishmentSettings)
     def within(session: AsyncSession, batch: list[Received]) -> ReplenishmentUnitOfWork:
         return ReplenishmentUnitOfWork.within(session, runtime.outbox, batch, planning=planning)
 
-    def consumer(name: str, topic: TopicSpec, handle: Handle) -> Consumer:
+    def consumer(
+        name: str, topic: TopicSpec, handle: Handle, batch: int = settings.replenishment_batch_size
+    ) -> Consumer:
         return Consumer(
             settings=settings,
             broker=runtime.broker,
@@ -162,7 +164,7 @@ def register_consumers(runtime: ServiceRuntime, settings: ReplenishmentSettings)
             sessions=runtime.sessions,
             inbox=runtime.inbox,
             handle=handle,
-            max_batch=settings.replenishment_batch_size,
+            max_batch=batch,
         )
 
     async def items_changed(session: AsyncSession, skus: list[str]) -> None:
@@ -180,7 +182,12 @@ def register_consumers(runtime: ServiceRuntime, settings: ReplenishmentSettings)
     )
     return [
         consumer(DEMAND_CONSUMER, STOCK_MOVEMENTS, _demand_handle(within)),
-        consumer(LEVELS_CONSUMER, STOCK_LEVELS, _levels_handle(within)),
+        consumer(
+            LEVELS_CONSUMER,
+            STOCK_LEVELS,
+            _levels_handle(within),
+            settings.replenishment_levels_batch_size,
+        ),
         consumer(RELIABILITY_CONSUMER, ASSETS_RELIABILITY, _reliability_handle()),
         *register_catalog_copy(runtime, copy),
     ]

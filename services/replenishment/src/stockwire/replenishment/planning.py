@@ -1,7 +1,7 @@
 """Reads what one SKU x location's evaluation needs and asks the domain: the catalog's
 facts, the policy in effect, the position (with purchases on order), the forecast's
 lead-time demand, the failure exposure, and the other locations of the region with
-their levels.
+their levels (as their latest evaluation left them in ``plans``).
 
 Failure exposure: spares for failures of a region's installed base are held at the
 region's warehouses (vans, PoPs and huts are restocked from them), so the failure-rate
@@ -22,7 +22,12 @@ from stockwire.contracts.vocabulary import LocationKind
 from stockwire.replenishment import demand_model, repository
 from stockwire.replenishment.domain.explanation import ReorderExplanation
 from stockwire.replenishment.domain.levels import Levels, levels
-from stockwire.replenishment.domain.policies import EffectivePolicy, is_stocked, resolve_policy
+from stockwire.replenishment.domain.policies import (
+    STOCKED_KINDS,
+    EffectivePolicy,
+    is_stocked,
+    resolve_policy,
+)
 from stockwire.replenishment.domain.positions import LocationStock, Position
 from stockwire.replenishment.domain.reorder import evaluate
 from stockwire.replenishment.domain.safety_stock import FailureExposure
@@ -32,6 +37,7 @@ from stockwire.replenishment.tables import (
     CATALOG_COPY,
     demand_daily,
     forecasts,
+    plans,
     positions,
     reliability,
     suggestions,
@@ -188,35 +194,50 @@ async def _failures(session: AsyncSession, facts: CatalogFacts) -> FailureExposu
 async def _peers(
     session: AsyncSession, facts: CatalogFacts, now: datetime
 ) -> Sequence[LocationStock]:
-    """The other stocked locations of the region holding a level of the SKU, with their
-    levels."""
+    """The other stocked locations of the region holding the SKU, with their current
+    positions and the levels of their latest evaluation (``plans``), in one query; a
+    location not evaluated yet has its levels computed here. What they have on order is
+    not counted, so their excess is never overstated."""
     places = CATALOG_COPY.locations
     rows = await session.execute(
-        sa.select(positions.c.location)
+        sa.select(
+            positions.c.location,
+            positions.c.on_hand,
+            positions.c.reserved,
+            positions.c.available,
+            positions.c.in_transit_in,
+            places.c.kind,
+            plans.c.reorder_point,
+            plans.c.order_up_to,
+        )
         .join(places, places.c.code == positions.c.location)
+        .outerjoin(
+            plans,
+            (plans.c.sku == positions.c.sku) & (plans.c.location == positions.c.location),
+        )
         .where(
             positions.c.sku == facts.item.sku,
             places.c.region == facts.location.region,
             places.c.code != facts.location.code,
-            places.c.kind.in_([kind.value for kind in LocationKind if is_stocked(kind)]),
+            places.c.kind.in_([kind.value for kind in STOCKED_KINDS]),
         )
         .order_by(positions.c.location)
     )
     peers = []
-    for (code,) in rows:
-        other = await repository.catalog_facts(session, facts.item.sku, code)
-        position = await _position(session, facts.item.sku, code, now)
-        planned = await _planned(session, other, now.date())
-        if position is None or planned is None:
-            continue
-        _, their = planned
-        peers.append(
-            LocationStock(
-                location=code,
-                kind=other.location.kind,
-                position=position,
-                reorder_point=their.reorder_point,
-                max_level=their.order_up_to,
-            )
+    for row in rows:
+        position = Position(
+            on_hand=float(row.on_hand),
+            reserved=float(row.reserved),
+            available=float(row.available),
+            in_transit_in=float(row.in_transit_in),
         )
+        if row.reorder_point is not None:
+            point, most = float(row.reorder_point), float(row.order_up_to)
+        else:
+            other = await repository.catalog_facts(session, facts.item.sku, row.location)
+            planned = await _planned(session, other, now.date())
+            if planned is None:
+                continue
+            point, most = planned[1].reorder_point, planned[1].order_up_to
+        peers.append(LocationStock(row.location, LocationKind(row.kind), position, point, most))
     return peers

@@ -21,6 +21,13 @@ class ReplenishmentSettings(Settings):
         le=10_000,
         description="Most events one consumer transaction applies.",
     )
+    replenishment_levels_batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=10_000,
+        description="Most level changes one consumer transaction evaluates: a suggestion is "
+        "published when its batch commits, so smaller batches answer sooner.",
+    )
     replenishment_replan_interval_s: float = Field(
         default=3600.0,
         ge=1,
