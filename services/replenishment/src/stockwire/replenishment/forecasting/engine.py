@@ -1,0 +1,261 @@
+"""The frame-level entry point of the scheduled re-plan: every series' demand distribution.
+
+:func:`forecast_frame` takes the demand history of many series in statsforecast's long
+format and, in one call:
+
+1. classifies each series (Syntetos-Boylan, :mod:`.classify`);
+2. runs the candidate methods (:mod:`.methods`) over a rolling holdout: the last
+   ``n_windows`` windows of ``horizon`` periods of each series long enough, each forecast
+   from the periods before it;
+3. fits, per demand class, the combination of candidates and the dispersion shrinkage
+   on those holdout points (:mod:`.calibration`);
+4. forecasts every series with all candidates from its whole history, and combines them
+   with its class's fit.
+
+The result holds each series' mean per period and dispersion (its
+:class:`~.distribution.DemandDistribution`: lead-time means and quantiles follow from
+it), the method, the holdout points for the accuracy KPI, and each class's fit. Steps 2
+and 4 are statsforecast's, and run on a cluster when ``engine`` is given; the rest is
+vectorised pandas and numpy over the frame, in this process.
+
+History must hold every period of each series, zeros included, oldest first or not; the
+periods of one series must be consecutive periods of the frame (a gap is refused when
+another series has that period, which is the only way to see one without a frequency).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from stockwire.replenishment.forecasting.accuracy import holdout_accuracy, naive_scale
+from stockwire.replenishment.forecasting.calibration import PoolFit, fit_pools
+from stockwire.replenishment.forecasting.classify import DemandClass, demand_stats
+from stockwire.replenishment.forecasting.distribution import DemandDistribution
+from stockwire.replenishment.forecasting.methods import (
+    CANDIDATES,
+    cross_validate_candidates,
+    forecast_candidates,
+)
+
+DEFAULT_WINDOWS = 2
+"""Holdout windows per series: two fit in the re-plan's time budget (each window is one
+more fit of every candidate on every series; docs/benchmarks.md)."""
+
+SERIES_COLUMNS = [
+    "unique_id",
+    "demand_class",
+    "adi",
+    "cv2",
+    "periods",
+    "method",
+    "pool",
+    "mean",
+    "dispersion",
+    "naive_mae",
+]
+HOLDOUT_COLUMNS = ["unique_id", "ds", "cutoff", "y", "mean", "dispersion"]
+
+
+@dataclass(frozen=True)
+class FrameForecast:
+    """The re-plan's forecasts.
+
+    - ``series``: a row per series: ``unique_id``, ``demand_class``, ``adi``, ``cv2``,
+      ``periods`` (of history), ``method``, ``pool`` (where its class's fit came from,
+      :class:`~.calibration.PoolSource`), ``mean`` (per period), ``dispersion``
+      (variance-to-mean ratio per period) and ``naive_mae`` (MASE's scale);
+    - ``holdout``: a row per holdout point: ``unique_id``, ``ds``, ``cutoff`` (the last
+      period its forecast saw), ``y`` and the forecast's ``mean`` and ``dispersion``;
+    - ``pools``: each class's fit.
+    """
+
+    series: pd.DataFrame
+    holdout: pd.DataFrame
+    pools: dict[DemandClass, PoolFit]
+
+    def distribution(self, unique_id: str) -> DemandDistribution:
+        """One series' demand distribution per period."""
+        row = self.series.loc[self.series["unique_id"] == unique_id]
+        if row.empty:
+            raise KeyError(unique_id)
+        return DemandDistribution(
+            mean=float(row["mean"].iloc[0]), dispersion=float(row["dispersion"].iloc[0])
+        )
+
+    def accuracy(self, *, level: float) -> pd.DataFrame:
+        """Per series with holdout points: MASE, bias, pinball loss and coverage at
+        ``level`` (see :func:`~.accuracy.holdout_accuracy`)."""
+        scale = self.series.set_index("unique_id")["naive_mae"]
+        return holdout_accuracy(self.holdout, scale, level=level)
+
+
+def forecast_frame(
+    history: pd.DataFrame,
+    *,
+    horizon: int,
+    season_length: int = 1,
+    engine: object | None = None,
+    n_jobs: int = 1,
+    n_windows: int = DEFAULT_WINDOWS,
+) -> FrameForecast:
+    """Forecast every series of ``history`` (columns ``unique_id``, ``ds``, ``y``).
+
+    ``horizon`` is the holdout windows' length in periods (and the forecasts'; they are
+    flat). ``season_length`` sets MASE's naive forecast. ``engine`` runs statsforecast on
+    a cluster (a Dask ``Client``, or anything else ``fugue.api.engine_context`` takes);
+    ``n_jobs`` is statsforecast's processes when it runs here. A series joins the holdout
+    when it has at least ``(n_windows + 1) * horizon`` periods.
+    """
+    if horizon < 1 or n_windows < 1 or n_jobs < 1:
+        raise ValueError("horizon, n_windows and n_jobs must be >= 1")
+    frame = _prepared(history)
+    ids = frame["unique_id"].to_numpy()
+    y = frame["y"].to_numpy(dtype=np.float64)
+    boundaries = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
+    starts, ends = boundaries[:-1], boundaries[1:]
+    series_ids = ids[starts]
+    lengths = ends - starts
+    start_of = pd.Series(starts, index=series_ids)
+
+    positional = pd.DataFrame(
+        {"unique_id": ids, "ds": np.arange(y.size) - np.repeat(starts, lengths), "y": y}
+    )
+    candidates = forecast_candidates(positional, horizon=horizon, engine=engine, n_jobs=n_jobs)
+
+    holdout_periods = n_windows * horizon
+    eligible = lengths >= holdout_periods + horizon
+    holdout = _holdout_points(
+        positional,
+        y,
+        start_of,
+        eligible=np.repeat(eligible, lengths),
+        n_windows=n_windows,
+        horizon=horizon,
+        engine=engine,
+        n_jobs=n_jobs,
+    )
+    pools = fit_pools(holdout)
+
+    stats = demand_stats(y, starts, ends)
+    stats.index = series_ids
+    series = _series_forecasts(stats, candidates.reindex(series_ids), pools)
+    before_holdout = np.arange(y.size) < np.repeat(
+        np.where(eligible, ends - holdout_periods, ends), lengths
+    )
+    scale = naive_scale(frame.loc[before_holdout], season_length=season_length)
+    series["naive_mae"] = scale.reindex(series_ids).to_numpy()
+
+    holdout_out = _holdout_forecasts(holdout, pools, frame["ds"].to_numpy(), start_of)
+    return FrameForecast(series[SERIES_COLUMNS], holdout_out, pools)
+
+
+def _prepared(history: pd.DataFrame) -> pd.DataFrame:
+    """``history`` sorted by series and period, checked: non-negative finite demand, one
+    row per series and period, no period missing inside a series."""
+    missing = {"unique_id", "ds", "y"} - set(history.columns)
+    if missing:
+        raise ValueError(f"history lacks the columns {sorted(missing)}")
+    if history.empty:
+        raise ValueError("history has no rows")
+    frame = pd.DataFrame(
+        {
+            "unique_id": history["unique_id"].astype(str).to_numpy(),
+            "ds": history["ds"].to_numpy(),
+            "y": history["y"].to_numpy(dtype=np.float64),
+        }
+    )
+    if not np.isfinite(frame["y"]).all() or (frame["y"] < 0).any():
+        raise ValueError("demand must be finite and >= 0")
+    frame = frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    period = pd.Series(pd.factorize(frame["ds"], sort=True)[0], index=frame.index)
+    spans = period.groupby(frame["unique_id"], sort=False).agg(["min", "max", "size"])
+    if (
+        spans["size"].sum() != len(frame)
+        or (spans["max"] - spans["min"] + 1 != spans["size"]).any()
+    ):
+        bad = spans.index[spans["max"] - spans["min"] + 1 != spans["size"]][:5].tolist()
+        raise ValueError(f"series with a missing or repeated period, e.g. {bad}")
+    return frame
+
+
+def _holdout_points(
+    positional: pd.DataFrame,
+    y: np.ndarray,
+    start_of: pd.Series,
+    *,
+    eligible: np.ndarray,
+    n_windows: int,
+    horizon: int,
+    engine: object | None,
+    n_jobs: int,
+) -> pd.DataFrame:
+    """The candidates' holdout forecasts, with each series' class and dispersion index
+    over the history before each window."""
+    columns = ["unique_id", "ds", "cutoff", "y", *CANDIDATES, "demand_class", "dispersion_index"]
+    if not eligible.any():
+        return pd.DataFrame({name: [] for name in columns})
+    points = cross_validate_candidates(
+        positional.loc[eligible],
+        horizon=horizon,
+        n_windows=n_windows,
+        engine=engine,
+        n_jobs=n_jobs,
+    )
+    first = start_of.reindex(points["unique_id"]).to_numpy()
+    before = demand_stats(y, first, first + points["cutoff"].to_numpy() + 1)
+    points["demand_class"] = before["demand_class"].to_numpy()
+    points["dispersion_index"] = before["dispersion_index"].to_numpy()
+    return points[columns]
+
+
+def _series_forecasts(
+    stats: pd.DataFrame, candidates: pd.DataFrame, pools: dict[DemandClass, PoolFit]
+) -> pd.DataFrame:
+    series = stats.rename_axis("unique_id").reset_index()
+    series["method"] = ""
+    series["pool"] = ""
+    series["mean"] = 0.0
+    series["dispersion"] = 1.0
+    for demand_class, fit in pools.items():
+        members = (series["demand_class"] == demand_class.value).to_numpy()
+        if not members.any():
+            continue
+        series.loc[members, "method"] = fit.method
+        series.loc[members, "pool"] = fit.source.value
+        series.loc[members, "mean"] = fit.mean(candidates.loc[members])
+        series.loc[members, "dispersion"] = fit.dispersion(
+            series.loc[members, "dispersion_index"].to_numpy()
+        )
+    return series
+
+
+def _holdout_forecasts(
+    holdout: pd.DataFrame,
+    pools: dict[DemandClass, PoolFit],
+    dates: np.ndarray,
+    start_of: pd.Series,
+) -> pd.DataFrame:
+    """Holdout points with their combined forecast, periods back in ``history``'s ``ds``."""
+    result = pd.DataFrame(
+        {
+            "unique_id": holdout["unique_id"].to_numpy(),
+            "y": holdout["y"].to_numpy(dtype=np.float64),
+            "mean": np.zeros(len(holdout)),
+            "dispersion": np.ones(len(holdout)),
+        }
+    )
+    first = start_of.reindex(holdout["unique_id"]).to_numpy().astype(np.int64)
+    result["ds"] = dates[first + holdout["ds"].to_numpy(dtype=np.int64)] if len(holdout) else []
+    result["cutoff"] = (
+        dates[first + holdout["cutoff"].to_numpy(dtype=np.int64)] if len(holdout) else []
+    )
+    for demand_class, fit in pools.items():
+        members = (holdout["demand_class"] == demand_class.value).to_numpy()
+        if not members.any():
+            continue
+        result.loc[members, "mean"] = fit.mean(holdout.loc[members])
+        result.loc[members, "dispersion"] = fit.dispersion(
+            holdout.loc[members, "dispersion_index"].to_numpy(dtype=np.float64)
+        )
+    return result[HOLDOUT_COLUMNS]
