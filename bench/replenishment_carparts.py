@@ -17,14 +17,27 @@ from statsforecast import StatsForecast
 from statsforecast.models import ADIDA, IMAPA, TSB, CrostonClassic, CrostonSBA, Naive
 
 from stockwire.replenishment.forecasting import (
+    DemandClass,
+    classify_series,
+    forecast_frame,
     lead_time_quantiles,
     naive_scale,
     pinball_loss,
+)
+from stockwire.replenishment.forecasting.calibration import CLASSIFICATION_CHOICE
+from stockwire.replenishment.forecasting.methods import (
+    CANDIDATES,
+    cross_validate_candidates,
+    forecast_candidates,
 )
 
 DATA = Path(__file__).parent / "data" / "carparts" / "parts.csv"
 TEST_START = pd.Timestamp("2002-01-01")
 HORIZON = 3
+HOLDOUT_WINDOWS = 4
+"""Stockwire's holdout on monthly data: a year of origins (4 windows of 3 months), all
+within the 48 training months."""
+LEVELS = (0.90, 0.95)
 BASELINES = {
     "naive": Naive(alias="naive"),
     "croston": CrostonClassic(alias="croston"),
@@ -94,11 +107,16 @@ class Scorer:
     def coverage(self, quantile: np.ndarray) -> float:
         return float(np.mean(self.y <= quantile))
 
-    def distribution(
-        self, mean: np.ndarray, dispersion: np.ndarray, level: float
-    ) -> tuple[float, float]:
-        """Pinball loss and coverage of the one-month quantile at ``level``."""
-        quantile = lead_time_quantiles(mean, dispersion, 1, level)
+    def distribution(self, forecasts: pd.DataFrame, level: float) -> tuple[float, float]:
+        """Pinball loss and coverage of the one-month quantile at ``level`` of the
+        distributions in ``forecasts`` (a row per test point)."""
+        quantile = lead_time_quantiles(
+            forecasts["mean"].to_numpy(),
+            forecasts["dispersion"].to_numpy(),
+            1,
+            level,
+            forecasts["level_uncertainty"].to_numpy(),
+        )
         return self.pinball(quantile, level), self.coverage(quantile)
 
     def poisson(self, mean: np.ndarray, level: float) -> tuple[float, float]:
@@ -133,6 +151,50 @@ def baseline_figures(scorer: Scorer, forecasts: pd.DataFrame) -> dict[str, float
             figures[f"pinball{percent}_poisson_{name}"] = loss
             figures[f"coverage{percent}_poisson_{name}"] = coverage
     return figures
+
+
+def stockwire_figures(scorer: Scorer, train: pd.DataFrame) -> dict[str, float]:
+    """Stockwire's forecasts (``forecast_frame`` on the 48 months alone) scored: MSE,
+    MASE, QL(0.5) of the mean; pinball loss and coverage of the one-month quantiles."""
+    result = forecast_frame(train, horizon=HORIZON, n_windows=HOLDOUT_WINDOWS)
+    forecasts = scorer.test[["unique_id"]].merge(result.series, on="unique_id", how="left")
+    mean = forecasts["mean"].to_numpy(dtype=np.float64)
+    figures = {"mse": scorer.mse(mean), "mase": scorer.mase(mean), "ql50": scorer.ql50(mean)}
+    for level in LEVELS:
+        loss, coverage = scorer.distribution(forecasts, level)
+        figures[f"pinball{round(level * 100)}"] = loss
+        figures[f"coverage{round(level * 100)}"] = coverage
+    figures["coverage95_gap"] = abs(figures["coverage95"] - 0.95)
+    return figures
+
+
+def alternative_figures(scorer: Scorer, train: pd.DataFrame) -> dict[str, float]:
+    """MSE of the two other ways to choose a method, from the same candidates:
+    ``mse_sb_rule``, the Syntetos-Boylan rule (SES for smooth and erratic series, SBA for
+    the others), and ``mse_series_pick``, each series' own best candidate on its rolling
+    holdout (the same windows Stockwire's per-class fit uses)."""
+    positional = train.assign(ds=train.groupby("unique_id").cumcount())
+    candidates = forecast_candidates(positional, horizon=HORIZON, engine=None, n_jobs=1)
+    holdout = cross_validate_candidates(
+        positional, horizon=HORIZON, n_windows=HOLDOUT_WINDOWS, engine=None, n_jobs=1
+    )
+    classes = train.groupby("unique_id")["y"].apply(lambda y: classify_series(y.to_numpy()))
+    rule = classes.map(lambda demand_class: CLASSIFICATION_CHOICE[DemandClass(demand_class)])
+    squared = holdout[list(CANDIDATES)].sub(holdout["y"], axis=0).pow(2)
+    best = squared.groupby(holdout["unique_id"]).mean().idxmin(axis=1)
+    ids = scorer.test["unique_id"]
+    return {
+        "mse_sb_rule": scorer.mse(_picked(candidates, rule.reindex(ids).to_numpy(), ids)),
+        "mse_series_pick": scorer.mse(_picked(candidates, best.reindex(ids).to_numpy(), ids)),
+    }
+
+
+def _picked(candidates: pd.DataFrame, names: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """For each test point (series ``ids``), the forecast of the candidate named."""
+    table = candidates.reindex(ids).to_numpy(dtype=np.float64)
+    column = np.array([CANDIDATES.index(name) for name in names])
+    picked: np.ndarray = table[np.arange(len(column)), column]
+    return picked
 
 
 if __name__ == "__main__":

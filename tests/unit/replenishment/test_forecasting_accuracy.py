@@ -39,6 +39,7 @@ def test_holdout_accuracy_per_series():
             "y": [0.0, 3.0, 1.0, 2.0, 2.0],
             "mean": [1.0, 1.0, 1.0, 2.5, 2.5],
             "dispersion": [1.0, 1.0, 1.0, 1.0, 1.0],
+            "level_uncertainty": [0.0, 0.0, 0.0, 0.0, 0.0],
         }
     )
     scale = pd.Series({"a": 2.0, "b": 0.5})

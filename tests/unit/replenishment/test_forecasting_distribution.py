@@ -45,6 +45,35 @@ def test_the_lead_time_quantile_is_that_of_the_sum_of_independent_periods():
         )
 
 
+def test_level_uncertainty_is_that_of_a_rate_known_only_up_to_a_gamma_spread():
+    # A Poisson rate drawn from a gamma of mean 0.8 and shape k, then shared by 6 periods:
+    # the sum is negative binomial with mean 4.8 and variance 4.8 + 4.8² / k, which is
+    # 6 x 0.8 x (1 + a x 6) with a = 0.8 / k.
+    rng = np.random.default_rng(12)
+    shape = 2.0
+    rates = rng.gamma(shape, 0.8 / shape, size=300_000)
+    sums = rng.poisson(rates * 6)
+    demand = DemandDistribution(mean=0.8, dispersion=1.0, level_uncertainty=0.8 / shape)
+
+    assert lead_time_variance(demand, 6) == pytest.approx(4.8 + 4.8**2 / shape)
+    for level in (0.5, 0.9, 0.99):
+        assert lead_time_quantile(demand, 6, level) == np.quantile(
+            sums, level, method="inverted_cdf"
+        )
+
+
+def test_level_uncertainty_weighs_more_the_longer_the_lead_time():
+    certain = DemandDistribution(mean=0.5, dispersion=2.0)
+    uncertain = DemandDistribution(mean=0.5, dispersion=2.0, level_uncertainty=0.1)
+
+    ratios = [
+        lead_time_variance(uncertain, periods) / lead_time_variance(certain, periods)
+        for periods in (1, 4, 12)
+    ]
+
+    assert ratios == pytest.approx([1.1, 1.4, 2.2])
+
+
 def test_no_demand_needs_no_stock_at_any_level():
     assert lead_time_quantile(DemandDistribution(mean=0.0, dispersion=1.0), 3, 0.999) == 0
 
@@ -64,9 +93,9 @@ def test_many_series_at_once_give_what_each_gives_alone():
 def test_the_log_probability_is_scipys():
     y = np.array([0.0, 1.0, 4.0, 0.0, 2.0])
     mean = np.array([0.3, 1.0, 2.0, 0.5, 2.0])
-    dispersion = np.array([1.0, 2.0, 3.0, 1.5, 1.0])
+    variance = mean * np.array([1.0, 2.0, 3.0, 1.5, 1.0])
 
-    found = log_pmf(y, mean, dispersion)
+    found = log_pmf(y, mean, variance)
 
     expected = [
         poisson.logpmf(0, 0.3),
@@ -83,6 +112,7 @@ def test_the_log_probability_is_scipys():
     [
         (lambda: DemandDistribution(mean=-0.1, dispersion=1.0), "mean"),
         (lambda: DemandDistribution(mean=1.0, dispersion=0.9), "dispersion"),
+        (lambda: DemandDistribution(1.0, 1.0, level_uncertainty=-0.1), "level_uncertainty"),
         (lambda: lead_time_quantile(DemandDistribution(1.0, 1.0), 0, 0.9), "lead_time"),
         (lambda: lead_time_quantile(DemandDistribution(1.0, 1.0), 2, 1.0), "level"),
     ],
@@ -108,7 +138,11 @@ def coverage(result, future: np.ndarray, lead_time: int, level: float) -> float:
     quantile."""
     series = result.series.sort_values("unique_id")
     quantiles = lead_time_quantiles(
-        series["mean"].to_numpy(), series["dispersion"].to_numpy(), lead_time, level
+        series["mean"].to_numpy(),
+        series["dispersion"].to_numpy(),
+        lead_time,
+        level,
+        series["level_uncertainty"].to_numpy(),
     )
     return float(np.mean(future <= quantiles[:, None]))
 

@@ -45,15 +45,21 @@ def naive_scale(history: pd.DataFrame, *, season_length: int = 1) -> pd.Series:
 def holdout_accuracy(holdout: pd.DataFrame, scale: pd.Series, *, level: float) -> pd.DataFrame:
     """Accuracy of each series over its holdout points.
 
-    ``holdout`` has a row per point: ``unique_id``, ``y`` (actual), ``mean`` and
-    ``dispersion`` (the distribution forecast for that period, see
-    :mod:`.distribution`). ``scale`` is :func:`naive_scale` of the history before the
+    ``holdout`` has a row per point: ``unique_id``, ``y`` (actual), ``mean``,
+    ``dispersion`` and ``level_uncertainty`` (the distribution forecast for that period,
+    see :mod:`.distribution`). ``scale`` is :func:`naive_scale` of the history before the
     holdout. Returns one row per series: ``points``, ``mase``, ``bias``, ``pinball`` and
     ``coverage`` (at ``level``).
     """
     y = holdout["y"].to_numpy(dtype=np.float64)
     mean = holdout["mean"].to_numpy(dtype=np.float64)
-    quantile = lead_time_quantiles(mean, holdout["dispersion"].to_numpy(dtype=np.float64), 1, level)
+    quantile = lead_time_quantiles(
+        mean,
+        holdout["dispersion"].to_numpy(dtype=np.float64),
+        1,
+        level,
+        holdout["level_uncertainty"].to_numpy(dtype=np.float64),
+    )
     points = pd.DataFrame(
         {
             "unique_id": holdout["unique_id"].to_numpy(),

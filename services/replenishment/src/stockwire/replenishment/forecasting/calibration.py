@@ -8,16 +8,22 @@ the periods before each window), two things are fitted:
   candidate takes all the weight, and a blend when a blend is better; the weights may sum
   to less than 1, which shrinks the forecasts where the candidates over-forecast (as they
   do for parts going out of use) and where they chase noise;
-- **the dispersion**: each series' variance-to-mean ratio is its own history's,
-  ``D`` (see :mod:`.classify`), shrunk toward Poisson by one factor per pool,
-  ``dispersion = 1 + shrinkage * (D - 1)``, the factor being the maximum-likelihood one
-  (negative binomial, see :mod:`.distribution`) on the pool's holdout points. A likelihood
-  fit calibrates the whole distribution, so quantiles at any service level follow.
+- **the spread**, two factors per pool fitted together by maximum likelihood (negative
+  binomial, :mod:`.distribution`) on the pool's holdout: each series' variance-to-mean
+  ratio is its own history's, ``D`` (see :mod:`.classify`), shrunk toward Poisson,
+  ``dispersion = 1 + shrinkage * (D - 1)``; and the ``level_uncertainty``, the error of
+  the mean shared by every period after a cutoff. The likelihood is a composite one: of
+  each holdout period alone (lead time 1) and of each window's sum (lead time ``horizon``),
+  whose variance the level's error enters with the square of the window's length, so the
+  two factors are told apart. A likelihood fit calibrates the whole distribution, so
+  quantiles at any service level, over one period or several, follow.
 
 A class with fewer than :data:`MIN_POOL_SERIES` series in the holdout borrows the whole
 frame's pool; a frame with fewer than that has no evidence to fit on, and falls back to
 the Syntetos-Boylan choice: SES for smooth and erratic series, SBA for intermittent and
-lumpy ones, with the series' own dispersion unshrunk.
+lumpy ones, with the series' own dispersion unshrunk and the level uncertainty of an
+exponentially weighted mean of weight 0.1 (0.1 / (2 - 0.1), SBA's weight).
+
 """
 
 from dataclasses import dataclass
@@ -25,7 +31,7 @@ from enum import StrEnum
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar, nnls
+from scipy.optimize import minimize, nnls
 
 from stockwire.replenishment.forecasting.classify import DemandClass
 from stockwire.replenishment.forecasting.distribution import log_pmf
@@ -33,6 +39,8 @@ from stockwire.replenishment.forecasting.methods import CANDIDATES
 
 MIN_POOL_SERIES = 30
 MAX_SHRINKAGE = 3.0
+MAX_LEVEL_UNCERTAINTY = 2.0
+FALLBACK_LEVEL_UNCERTAINTY = 0.1 / (2 - 0.1)
 MIN_MEAN = 1e-6
 """Holdout points forecast below this carry no information on the dispersion."""
 
@@ -62,6 +70,7 @@ class PoolFit:
     source: PoolSource
     weights: dict[str, float]
     shrinkage: float
+    level_uncertainty: float
     holdout_series: int
     """Distinct series whose holdout points the fit used (0 for the fallback)."""
 
@@ -91,9 +100,9 @@ class PoolFit:
 def fit_pools(holdout: pd.DataFrame) -> dict[DemandClass, PoolFit]:
     """A :class:`PoolFit` per demand class from the holdout points.
 
-    ``holdout`` has a row per point: ``unique_id``, ``y``, a column per candidate, and the
-    series' ``demand_class`` and ``dispersion_index`` over the history before the point's
-    window.
+    ``holdout`` has a row per point: ``unique_id``, ``cutoff``, ``y``, a column per
+    candidate, and the series' ``demand_class`` and ``dispersion_index`` over the history
+    before the point's window.
     """
     frame = _fit(holdout) if holdout["unique_id"].nunique() >= MIN_POOL_SERIES else None
     fits: dict[DemandClass, PoolFit] = {}
@@ -112,33 +121,44 @@ def classification_fit(demand_class: DemandClass) -> PoolFit:
     """The Syntetos-Boylan choice for a class, with the history's dispersion unshrunk."""
     chosen = CLASSIFICATION_CHOICE[demand_class]
     weights = {name: 1.0 if name == chosen else 0.0 for name in CANDIDATES}
-    return PoolFit(demand_class, PoolSource.CLASSIFICATION, weights, 1.0, 0)
+    return PoolFit(
+        demand_class, PoolSource.CLASSIFICATION, weights, 1.0, FALLBACK_LEVEL_UNCERTAINTY, 0
+    )
 
 
-def _fit(pool: pd.DataFrame) -> tuple[dict[str, float], float, int]:
-    """Weights, shrinkage and series count fitted on a pool's holdout points."""
+def _fit(pool: pd.DataFrame) -> tuple[dict[str, float], float, float, int]:
+    """Weights, shrinkage, level uncertainty and series count fitted on a pool's holdout."""
     candidates = pool[list(CANDIDATES)].to_numpy(dtype=np.float64)
     y = pool["y"].to_numpy(dtype=np.float64)
     solution, _ = nnls(candidates, y)
     weights = {name: float(weight) for name, weight in zip(CANDIDATES, solution, strict=True)}
-    mean = candidates @ solution
-    informative = mean >= MIN_MEAN
-    shrinkage = _fit_shrinkage(
-        y[informative],
-        mean[informative],
-        pool["dispersion_index"].to_numpy(dtype=np.float64)[informative],
+    points = pool.assign(mean=candidates @ solution)
+    shrinkage, level_uncertainty = _fit_spread(points[points["mean"] >= MIN_MEAN])
+    return weights, shrinkage, level_uncertainty, int(pool["unique_id"].nunique())
+
+
+def _fit_spread(points: pd.DataFrame) -> tuple[float, float]:
+    """Shrinkage and level uncertainty maximising the composite likelihood of the
+    periods and of the windows' sums."""
+    if points.empty:
+        return 1.0, FALLBACK_LEVEL_UNCERTAINTY
+    windows = points.groupby(["unique_id", "cutoff"], sort=False).agg(
+        y=("y", "sum"), mean=("mean", "first"), d=("dispersion_index", "first"), n=("y", "size")
     )
-    return weights, shrinkage, int(pool["unique_id"].nunique())
+    y = np.concatenate([points["y"].to_numpy(), windows["y"].to_numpy()]).astype(np.float64)
+    periods = np.concatenate([np.ones(len(points)), windows["n"].to_numpy()]).astype(np.float64)
+    mean = periods * np.concatenate([points["mean"].to_numpy(), windows["mean"].to_numpy()])
+    excess = np.concatenate([points["dispersion_index"].to_numpy(), windows["d"].to_numpy()]) - 1
 
+    def negative_log_likelihood(factors: np.ndarray) -> float:
+        shrinkage, level_uncertainty = factors
+        variance = mean * (1.0 + shrinkage * excess) * (1.0 + level_uncertainty * periods)
+        return -float(log_pmf(y, mean, variance).sum())
 
-def _fit_shrinkage(y: np.ndarray, mean: np.ndarray, dispersion_index: np.ndarray) -> float:
-    """The factor in [0, MAX_SHRINKAGE] that maximises the negative-binomial likelihood."""
-    if y.size == 0:
-        return 1.0
-
-    def negative_log_likelihood(shrinkage: float) -> float:
-        dispersion = 1.0 + shrinkage * (dispersion_index - 1.0)
-        return -float(log_pmf(y, mean, dispersion).sum())
-
-    result = minimize_scalar(negative_log_likelihood, bounds=(0.0, MAX_SHRINKAGE), method="bounded")
-    return float(result.x)
+    result = minimize(
+        negative_log_likelihood,
+        x0=np.array([1.0, FALLBACK_LEVEL_UNCERTAINTY]),
+        method="L-BFGS-B",
+        bounds=[(0.0, MAX_SHRINKAGE), (0.0, MAX_LEVEL_UNCERTAINTY)],
+    )
+    return float(result.x[0]), float(result.x[1])

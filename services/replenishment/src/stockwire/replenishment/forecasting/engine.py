@@ -6,13 +6,15 @@ format and, in one call:
 1. classifies each series (Syntetos-Boylan, :mod:`.classify`);
 2. runs the candidate methods (:mod:`.methods`) over a rolling holdout: the last
    ``n_windows`` windows of ``horizon`` periods of each series long enough, each forecast
-   from the periods before it;
-3. fits, per demand class, the combination of candidates and the dispersion shrinkage
-   on those holdout points (:mod:`.calibration`);
-4. forecasts every series with all candidates from its whole history, and combines them
-   with its class's fit.
+   from the periods before it. All five candidates run on a sample of at most
+   :data:`MAX_CALIBRATION_SERIES` series per class; the other series get the holdout of
+   the candidates the fits below use, enough for their accuracy;
+3. fits, per demand class, the combination of candidates and the distribution's spread
+   on the sample's holdout points (:mod:`.calibration`);
+4. forecasts every series from its whole history with the candidates some class's fit
+   uses (each is a fit of every series), and combines them with its class's fit.
 
-The result holds each series' mean per period and dispersion (its
+The result holds each series' mean per period, dispersion and level uncertainty (its
 :class:`~.distribution.DemandDistribution`: lead-time means and quantiles follow from
 it), the method, the holdout points for the accuracy KPI, and each class's fit. Steps 2
 and 4 are statsforecast's, and run on a cluster when ``engine`` is given; the rest is
@@ -23,6 +25,7 @@ periods of one series must be consecutive periods of the frame (a gap is refused
 another series has that period, which is the only way to see one without a frequency).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +41,7 @@ from stockwire.replenishment.forecasting.methods import (
     forecast_candidates,
 )
 
+MAX_CALIBRATION_SERIES = 4_000
 DEFAULT_WINDOWS = 2
 """Holdout windows per series: two fit in the re-plan's time budget (each window is one
 more fit of every candidate on every series; docs/benchmarks.md)."""
@@ -52,9 +56,10 @@ SERIES_COLUMNS = [
     "pool",
     "mean",
     "dispersion",
+    "level_uncertainty",
     "naive_mae",
 ]
-HOLDOUT_COLUMNS = ["unique_id", "ds", "cutoff", "y", "mean", "dispersion"]
+HOLDOUT_COLUMNS = ["unique_id", "ds", "cutoff", "y", "mean", "dispersion", "level_uncertainty"]
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,11 @@ class FrameForecast:
     - ``series``: a row per series: ``unique_id``, ``demand_class``, ``adi``, ``cv2``,
       ``periods`` (of history), ``method``, ``pool`` (where its class's fit came from,
       :class:`~.calibration.PoolSource`), ``mean`` (per period), ``dispersion``
-      (variance-to-mean ratio per period) and ``naive_mae`` (MASE's scale);
+      (variance-to-mean ratio per period), ``level_uncertainty`` (see
+      :mod:`.distribution`) and ``naive_mae`` (MASE's scale);
     - ``holdout``: a row per holdout point: ``unique_id``, ``ds``, ``cutoff`` (the last
-      period its forecast saw), ``y`` and the forecast's ``mean`` and ``dispersion``;
+      period its forecast saw), ``y`` and the forecast's ``mean``, ``dispersion`` and
+      ``level_uncertainty``;
     - ``pools``: each class's fit.
     """
 
@@ -80,7 +87,9 @@ class FrameForecast:
         if row.empty:
             raise KeyError(unique_id)
         return DemandDistribution(
-            mean=float(row["mean"].iloc[0]), dispersion=float(row["dispersion"].iloc[0])
+            mean=float(row["mean"].iloc[0]),
+            dispersion=float(row["dispersion"].iloc[0]),
+            level_uncertainty=float(row["level_uncertainty"].iloc[0]),
         )
 
     def accuracy(self, *, level: float) -> pd.DataFrame:
@@ -121,24 +130,24 @@ def forecast_frame(
     positional = pd.DataFrame(
         {"unique_id": ids, "ds": np.arange(y.size) - np.repeat(starts, lengths), "y": y}
     )
-    candidates = forecast_candidates(positional, horizon=horizon, engine=engine, n_jobs=n_jobs)
-
-    holdout_periods = n_windows * horizon
-    eligible = lengths >= holdout_periods + horizon
-    holdout = _holdout_points(
-        positional,
-        y,
-        start_of,
-        eligible=np.repeat(eligible, lengths),
-        n_windows=n_windows,
-        horizon=horizon,
-        engine=engine,
-        n_jobs=n_jobs,
-    )
-    pools = fit_pools(holdout)
-
     stats = demand_stats(y, starts, ends)
     stats.index = series_ids
+    holdout_periods = n_windows * horizon
+    eligible = lengths >= holdout_periods + horizon
+    points = _HoldoutPoints(positional, y, start_of, n_windows, horizon, engine, n_jobs)
+
+    calibration_ids = _calibration_sample(stats.loc[eligible, "demand_class"])
+    calibration = points.of(calibration_ids, CANDIDATES)
+    pools = fit_pools(calibration)
+    others = series_ids[eligible & ~pd.Index(series_ids).isin(calibration_ids)]
+    holdout_names = _used(pools, set(DemandClass)) or [CANDIDATES[0]]
+    holdout = pd.concat([calibration, points.of(others, holdout_names)], ignore_index=True)
+    holdout = holdout.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+
+    present = {DemandClass(name) for name in stats["demand_class"].unique()}
+    candidates = forecast_candidates(
+        positional, horizon=horizon, engine=engine, n_jobs=n_jobs, names=_used(pools, present)
+    )
     series = _series_forecasts(stats, candidates.reindex(series_ids), pools)
     before_holdout = np.arange(y.size) < np.repeat(
         np.where(eligible, ends - holdout_periods, ends), lengths
@@ -179,34 +188,64 @@ def _prepared(history: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _holdout_points(
-    positional: pd.DataFrame,
-    y: np.ndarray,
-    start_of: pd.Series,
-    *,
-    eligible: np.ndarray,
-    n_windows: int,
-    horizon: int,
-    engine: object | None,
-    n_jobs: int,
-) -> pd.DataFrame:
-    """The candidates' holdout forecasts, with each series' class and dispersion index
-    over the history before each window."""
-    columns = ["unique_id", "ds", "cutoff", "y", *CANDIDATES, "demand_class", "dispersion_index"]
-    if not eligible.any():
-        return pd.DataFrame({name: [] for name in columns})
-    points = cross_validate_candidates(
-        positional.loc[eligible],
-        horizon=horizon,
-        n_windows=n_windows,
-        engine=engine,
-        n_jobs=n_jobs,
-    )
-    first = start_of.reindex(points["unique_id"]).to_numpy()
-    before = demand_stats(y, first, first + points["cutoff"].to_numpy() + 1)
-    points["demand_class"] = before["demand_class"].to_numpy()
-    points["dispersion_index"] = before["dispersion_index"].to_numpy()
-    return points[columns]
+def _calibration_sample(classes: pd.Series) -> np.ndarray:
+    """The series (ids, sorted) whose holdout the pools are fitted on: every one of a class
+    with at most :data:`MAX_CALIBRATION_SERIES` of them, a seeded random sample of that
+    many of a larger class (a few thousand series pin down a pool's seven numbers)."""
+    chosen = []
+    rng = np.random.default_rng(0)
+    for _, members in classes.groupby(classes, sort=True):
+        ids = np.sort(members.index.to_numpy())
+        if ids.size > MAX_CALIBRATION_SERIES:
+            ids = np.sort(rng.choice(ids, MAX_CALIBRATION_SERIES, replace=False))
+        chosen.append(ids)
+    return np.sort(np.concatenate(chosen)) if chosen else np.array([], dtype=object)
+
+
+def _used(pools: dict[DemandClass, PoolFit], classes: set[DemandClass]) -> list[str]:
+    """The candidates with weight in the fit of any of ``classes``."""
+    return [name for name in CANDIDATES if any(pools[each].weights[name] > 0 for each in classes)]
+
+
+@dataclass(frozen=True)
+class _HoldoutPoints:
+    """Runs candidates over the rolling holdout of chosen series."""
+
+    positional: pd.DataFrame
+    y: np.ndarray
+    start_of: pd.Series
+    n_windows: int
+    horizon: int
+    engine: object | None
+    n_jobs: int
+
+    def of(self, series: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
+        """Holdout forecasts of the candidates ``names`` for ``series``, with each one's
+        class and dispersion index over the history before each window."""
+        columns = [
+            "unique_id",
+            "ds",
+            "cutoff",
+            "y",
+            *CANDIDATES,
+            "demand_class",
+            "dispersion_index",
+        ]
+        if series.size == 0:
+            return pd.DataFrame({name: [] for name in columns})
+        points = cross_validate_candidates(
+            self.positional[self.positional["unique_id"].isin(series)],
+            horizon=self.horizon,
+            n_windows=self.n_windows,
+            engine=self.engine,
+            n_jobs=self.n_jobs,
+            names=names,
+        )
+        first = self.start_of.reindex(points["unique_id"]).to_numpy()
+        before = demand_stats(self.y, first, first + points["cutoff"].to_numpy() + 1)
+        points["demand_class"] = before["demand_class"].to_numpy()
+        points["dispersion_index"] = before["dispersion_index"].to_numpy()
+        return points[columns]
 
 
 def _series_forecasts(
@@ -217,6 +256,7 @@ def _series_forecasts(
     series["pool"] = ""
     series["mean"] = 0.0
     series["dispersion"] = 1.0
+    series["level_uncertainty"] = 0.0
     for demand_class, fit in pools.items():
         members = (series["demand_class"] == demand_class.value).to_numpy()
         if not members.any():
@@ -227,6 +267,7 @@ def _series_forecasts(
         series.loc[members, "dispersion"] = fit.dispersion(
             series.loc[members, "dispersion_index"].to_numpy()
         )
+        series.loc[members, "level_uncertainty"] = fit.level_uncertainty
     return series
 
 
@@ -243,6 +284,7 @@ def _holdout_forecasts(
             "y": holdout["y"].to_numpy(dtype=np.float64),
             "mean": np.zeros(len(holdout)),
             "dispersion": np.ones(len(holdout)),
+            "level_uncertainty": np.zeros(len(holdout)),
         }
     )
     first = start_of.reindex(holdout["unique_id"]).to_numpy().astype(np.int64)
@@ -258,4 +300,5 @@ def _holdout_forecasts(
         result.loc[members, "dispersion"] = fit.dispersion(
             holdout.loc[members, "dispersion_index"].to_numpy(dtype=np.float64)
         )
+        result.loc[members, "level_uncertainty"] = fit.level_uncertainty
     return result[HOLDOUT_COLUMNS]

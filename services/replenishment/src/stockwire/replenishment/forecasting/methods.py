@@ -18,6 +18,7 @@ path rounds them to float32 as well: a local run and a cluster run then give the
 numbers to the bit.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,37 +40,57 @@ CANDIDATES: tuple[str, ...] = ("SES", "SBA", "TSB", "ADIDA", "IMAPA")
 TSB_ALPHA = 0.1
 
 
-def candidate_models() -> list[Any]:
-    """Fresh statsforecast models, one per name of :data:`CANDIDATES`, in that order."""
-    return [
-        SimpleExponentialSmoothingOptimized(alias="SES"),
-        CrostonSBA(alias="SBA"),
-        TSB(alpha_d=TSB_ALPHA, alpha_p=TSB_ALPHA, alias="TSB"),
-        ADIDA(alias="ADIDA"),
-        IMAPA(alias="IMAPA"),
-    ]
+def candidate_models(names: Sequence[str] = CANDIDATES) -> list[Any]:
+    """Fresh statsforecast models for ``names`` (of :data:`CANDIDATES`), in that order."""
+    models: dict[str, Any] = {
+        "SES": SimpleExponentialSmoothingOptimized(alias="SES"),
+        "SBA": CrostonSBA(alias="SBA"),
+        "TSB": TSB(alpha_d=TSB_ALPHA, alpha_p=TSB_ALPHA, alias="TSB"),
+        "ADIDA": ADIDA(alias="ADIDA"),
+        "IMAPA": IMAPA(alias="IMAPA"),
+    }
+    return [models[name] for name in names]
 
 
 def forecast_candidates(
-    history: pd.DataFrame, *, horizon: int, engine: object | None, n_jobs: int
+    history: pd.DataFrame,
+    *,
+    horizon: int,
+    engine: object | None,
+    n_jobs: int,
+    names: Sequence[str] = CANDIDATES,
 ) -> pd.DataFrame:
-    """The candidates' mean per period for each series of ``history`` (long format, ``ds``
-    the integer position of the period): one row per ``unique_id``, a column per
-    candidate."""
-    statsforecast = StatsForecast(models=candidate_models(), freq=1, n_jobs=n_jobs)
+    """The mean per period of the candidates ``names`` for each series of ``history``
+    (long format, ``ds`` the integer position of the period): one row per ``unique_id``,
+    a column per candidate, 0 for those not in ``names`` (not run: each one costs a fit of
+    every series)."""
+    index = pd.Index(np.sort(history["unique_id"].unique()), name="unique_id")
+    if not names:
+        return pd.DataFrame(0.0, index=index, columns=list(CANDIDATES))
+    statsforecast = StatsForecast(models=candidate_models(names), freq=1, n_jobs=n_jobs)
     forecasts = _run(engine, lambda: statsforecast.forecast(df=history, h=horizon))
     first_step = forecasts.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=True).head(1)
-    return _as_float32(first_step.set_index("unique_id")[list(CANDIDATES)])
+    run = _as_float32(first_step.set_index("unique_id")[list(names)])
+    return run.reindex(index=index, columns=list(CANDIDATES), fill_value=0.0)
 
 
 def cross_validate_candidates(
-    history: pd.DataFrame, *, horizon: int, n_windows: int, engine: object | None, n_jobs: int
+    history: pd.DataFrame,
+    *,
+    horizon: int,
+    n_windows: int,
+    engine: object | None,
+    n_jobs: int,
+    names: Sequence[str] = CANDIDATES,
 ) -> pd.DataFrame:
-    """The candidates' forecasts over the last ``n_windows`` windows of ``horizon`` periods
-    of each series, each made from the periods before its window (its ``cutoff``, an
-    integer position): a row per series and holdout period with ``y`` and a column per
-    candidate."""
-    statsforecast = StatsForecast(models=candidate_models(), freq=1, n_jobs=n_jobs)
+    """The forecasts of the candidates ``names`` over the last ``n_windows`` windows of
+    ``horizon`` periods of each series, each made from the periods before its window (its
+    ``cutoff``, an integer position): a row per series and holdout period with ``y`` and a
+    column per candidate, 0 for those not in ``names`` (at least one)."""
+    if not names:
+        raise ValueError("cross-validation needs at least one candidate")
+    columns = ["unique_id", "ds", "cutoff", "y"]
+    statsforecast = StatsForecast(models=candidate_models(names), freq=1, n_jobs=n_jobs)
     holdout = _run(
         engine,
         lambda: statsforecast.cross_validation(
@@ -77,9 +98,9 @@ def cross_validate_candidates(
         ),
     )
     holdout = holdout.sort_values(["unique_id", "ds"]).reset_index(drop=True)
-    columns = ["unique_id", "ds", "cutoff", "y"]
     result = holdout[columns].astype({"ds": np.int64, "cutoff": np.int64, "y": np.float64})
-    return result.join(_as_float32(holdout[list(CANDIDATES)]))
+    run = _as_float32(holdout[list(names)]).reindex(columns=list(CANDIDATES), fill_value=0.0)
+    return result.join(run)
 
 
 def _run(engine: object | None, call: Any) -> pd.DataFrame:
