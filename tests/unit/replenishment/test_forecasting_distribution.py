@@ -107,6 +107,16 @@ def test_the_log_probability_is_scipys():
     assert found == pytest.approx(expected)
 
 
+def test_the_log_probability_turns_smoothly_into_poissons_as_the_variance_nears_the_mean():
+    y = np.array([0.0, 1.0, 3.0, 7.0])
+    mean = np.full(4, 1.3)
+
+    for excess in (1e-4, 1e-6, 1e-8, 1e-10):
+        gap = log_pmf(y, mean, mean * (1 + excess)) - poisson.logpmf(y, mean)
+        # The negative binomial differs from the Poisson by about the excess itself.
+        assert np.abs(gap).max() < 30 * excess
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import gammaln
+from scipy.special import betaln, gammaln
 from scipy.stats import nbinom, poisson
 
 POISSON_TOLERANCE = 1e-9
@@ -127,19 +127,23 @@ def lead_time_quantiles(
 
 def log_pmf(y: FloatArray, mean: FloatArray, variance: FloatArray) -> FloatArray:
     """Log-probability of each count ``y`` under the negative binomial with that mean
-    (> 0) and variance (Poisson when the variance is no more than the mean)."""
+    (> 0) and variance (Poisson when the variance is no more than the mean).
+
+    Written as -log(r + y) - log B(r, y + 1) + r log(1 - q) + y log(q), with the size r
+    and q = 1 - p = (variance - mean) / variance, which stays accurate as the variance
+    nears the mean (r in the billions), where the usual difference of log-gammas loses
+    its digits and a likelihood fit's gradient turns to noise.
+    """
     result = np.empty(np.shape(y), dtype=np.float64)
     is_poisson = variance - mean <= POISSON_TOLERANCE * mean
     p_y, p_mean = y[is_poisson], mean[is_poisson]
     result[is_poisson] = p_y * np.log(p_mean) - p_mean - gammaln(p_y + 1)
-    n_y = y[~is_poisson]
-    size, probability = _nb_parameters(mean[~is_poisson], variance[~is_poisson])
+    n_y, n_mean, n_variance = y[~is_poisson], mean[~is_poisson], variance[~is_poisson]
+    excess = n_variance - n_mean
+    size = n_mean * n_mean / excess
+    q = excess / n_variance
     result[~is_poisson] = (
-        gammaln(n_y + size)
-        - gammaln(size)
-        - gammaln(n_y + 1)
-        + size * np.log(probability)
-        + n_y * np.log1p(-probability)
+        -np.log(size + n_y) - betaln(size, n_y + 1) + size * np.log1p(-q) + n_y * np.log(q)
     )
     return result
 
