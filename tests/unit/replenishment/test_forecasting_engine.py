@@ -122,6 +122,26 @@ def test_the_holdout_has_each_long_enough_series_windows_with_their_real_dates()
     assert len(accuracy) == 40
 
 
+def test_one_short_series_alone_is_forecast_by_the_syntetos_boylan_rule():
+    result = forecast_frame(frame({"VAN-12": np.array([0, 1, 0, 0, 2, 0, 1])}), horizon=4)
+
+    assert result.holdout.empty
+    assert result.series["method"].tolist() == ["SBA"]
+    assert result.distribution("VAN-12").mean > 0
+    assert result.accuracy(level=0.9).empty
+
+
+def test_a_frame_without_any_demand_forecasts_none():
+    series = {f"Z{i:02d}": np.zeros(30) for i in range(35)}
+
+    result = forecast_frame(frame(series), horizon=4)
+
+    assert (result.series["demand_class"] == DemandClass.NO_DEMAND.value).all()
+    assert (result.series["mean"] == 0).all()
+    assert len(result.holdout) == 35 * 2 * 4
+    assert lead_time_quantile(result.distribution("Z00"), 8, 0.99) == 0
+
+
 def test_history_in_any_row_order_gives_the_same_forecasts():
     rng = np.random.default_rng(6)
     history = frame(intermittent(rng, 35))

@@ -42,6 +42,7 @@ from stockwire.replenishment.forecasting.methods import (
 )
 
 MAX_CALIBRATION_SERIES = 4_000
+"""Series per class on whose holdout all five candidates run and the class's fit is made."""
 DEFAULT_WINDOWS = 2
 """Holdout windows per series: two fit in the re-plan's time budget (each window is one
 more fit of every candidate on every series; docs/benchmarks.md)."""
@@ -112,7 +113,7 @@ def forecast_frame(
 
     ``horizon`` is the holdout windows' length in periods (and the forecasts'; they are
     flat). ``season_length`` sets MASE's naive forecast. ``engine`` runs statsforecast on
-    a cluster (a Dask ``Client``, or anything else ``fugue.api.engine_context`` takes);
+    a cluster (a Dask ``Client``, or any other engine fugue's ``transform`` takes);
     ``n_jobs`` is statsforecast's processes when it runs here. A series joins the holdout
     when it has at least ``(n_windows + 1) * horizon`` periods.
     """
@@ -140,6 +141,8 @@ def forecast_frame(
     calibration = points.of(calibration_ids, CANDIDATES)
     pools = fit_pools(calibration)
     others = series_ids[eligible & ~pd.Index(series_ids).isin(calibration_ids)]
+    # At least one candidate, so every series has its holdout points for the accuracy KPI
+    # even when every fit is all zeros (a frame without demand).
     holdout_names = _used(pools, set(DemandClass)) or [CANDIDATES[0]]
     holdout = pd.concat([calibration, points.of(others, holdout_names)], ignore_index=True)
     holdout = holdout.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
