@@ -1,22 +1,31 @@
 """Lead-time demand for a policy: the mean and the quantile at its service level of the
-demand over its lead time, from the series' latest forecast.
+demand over its lead time, from the series' latest forecast (a negative-binomial demand
+distribution per day, :mod:`stockwire.replenishment.forecasting.distribution`).
 
 A series the re-plan has not forecast yet (new, or since the last re-plan) is planned as
-Poisson demand at its mean over the last days of history, until the next re-plan gives
-it a forecast: a level change never waits for a re-plan.
+Poisson demand at its recent daily mean, until the next re-plan gives it a forecast: a
+level change never waits for a re-plan. A lead time of 0 days has no demand to cover.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-from stockwire.replenishment import forecasting
-from stockwire.replenishment.domain.safety_stock import LeadTimeDemand, poisson_quantile
+from stockwire.replenishment.domain.safety_stock import LeadTimeDemand
+from stockwire.replenishment.forecasting import (
+    DemandDistribution,
+    lead_time_mean,
+    lead_time_quantile,
+)
+
+POISSON = 1.0
+"""The dispersion (variance-to-mean ratio) of Poisson demand."""
 
 
 @dataclass(frozen=True, slots=True)
 class Forecast:
     mean_per_day: float
     distribution: dict[str, Any]
+    """As the re-plan keeps it, per day: ``mean``, ``dispersion``, ``level_uncertainty``."""
 
 
 def lead_time_demand(
@@ -27,12 +36,19 @@ def lead_time_demand(
 ) -> tuple[LeadTimeDemand, float]:
     """The lead-time demand at ``service_level``, and the daily demand mean."""
     if forecast is None:
-        mean = recent_daily_mean * lead_time_days
-        return LeadTimeDemand(mean, float(poisson_quantile(mean, service_level))), recent_daily_mean
+        distribution = DemandDistribution(mean=recent_daily_mean, dispersion=POISSON)
+    else:
+        distribution = DemandDistribution(
+            mean=float(forecast.distribution["mean"]),
+            dispersion=float(forecast.distribution["dispersion"]),
+            level_uncertainty=float(forecast.distribution.get("level_uncertainty", 0.0)),
+        )
+    if lead_time_days < 1:
+        return LeadTimeDemand(0.0, 0.0), distribution.mean
     return (
         LeadTimeDemand(
-            forecasting.lead_time_mean(forecast.distribution, lead_time_days),
-            forecasting.lead_time_quantile(forecast.distribution, lead_time_days, service_level),
+            lead_time_mean(distribution, lead_time_days),
+            lead_time_quantile(distribution, lead_time_days, service_level),
         ),
-        forecast.mean_per_day,
+        distribution.mean,
     )

@@ -1,33 +1,46 @@
-"""TEMPORARY local stub until the forecasting helper's package is merged."""
+"""Demand forecasts made for spare parts, as distributions: pure computation over pandas
+frames (numpy, scipy and statsforecast; no database, no broker).
 
-from typing import Any
+The re-plan calls :func:`forecast_frame`; policies read each series'
+:class:`DemandDistribution` through :func:`lead_time_mean` and :func:`lead_time_quantile`;
+the forecast-accuracy KPI is :meth:`FrameForecast.accuracy`. Why statsforecast, how the
+method is chosen and how quantiles are calibrated: docs/decisions/0011.
+"""
 
-import pandas as pd
-from scipy.stats import poisson
+from stockwire.replenishment.forecasting.accuracy import holdout_accuracy, naive_scale, pinball_loss
+from stockwire.replenishment.forecasting.calibration import PoolFit, PoolSource
+from stockwire.replenishment.forecasting.classify import (
+    ADI_CUT,
+    CV2_CUT,
+    DemandClass,
+    classify_series,
+    demand_class,
+)
+from stockwire.replenishment.forecasting.distribution import (
+    DemandDistribution,
+    lead_time_mean,
+    lead_time_quantile,
+    lead_time_quantiles,
+    lead_time_variance,
+)
+from stockwire.replenishment.forecasting.engine import FrameForecast, forecast_frame
 
-
-def lead_time_mean(distribution: dict[str, Any], periods: int) -> float:
-    return float(distribution["mean"]) * periods
-
-
-def lead_time_quantile(distribution: dict[str, Any], periods: int, level: float) -> float:
-    return float(poisson.ppf(level, float(distribution["mean"]) * periods))
-
-
-def forecast_frame(
-    history: pd.DataFrame,
-    *,
-    horizon: int,
-    season_length: int = 1,
-    engine: object | None = None,
-    n_jobs: int = 1,
-) -> pd.DataFrame:
-    means = history.groupby("unique_id")["y"].mean()
-    return pd.DataFrame(
-        {
-            "unique_id": means.index,
-            "method": "mean",
-            "demand_class": "unknown",
-            "mean": means.values,
-        }
-    )
+__all__ = [
+    "ADI_CUT",
+    "CV2_CUT",
+    "DemandClass",
+    "DemandDistribution",
+    "FrameForecast",
+    "PoolFit",
+    "PoolSource",
+    "classify_series",
+    "demand_class",
+    "forecast_frame",
+    "holdout_accuracy",
+    "lead_time_mean",
+    "lead_time_quantile",
+    "lead_time_quantiles",
+    "lead_time_variance",
+    "naive_scale",
+    "pinball_loss",
+]
