@@ -1,5 +1,5 @@
-"""Replenishment forecasts proven on real data, the stock they lead to, and the re-plan's
-speed, in one run (no servers: pure computation).
+"""Replenishment forecasts proven on real data, the stock they lead to, the re-plan's
+speed, and how fast a level change becomes its suggestion, in one run.
 
 1. Accuracy on the car-parts benchmark (bench/replenishment_carparts.py): every one of
    857 monthly series forecast for 2002-01 to 2002-03 from the 48 months before, all
@@ -14,14 +14,21 @@ speed, in one run (no servers: pure computation).
 3. Re-plan (bench/replenishment_replan.py): ``forecast_frame`` over 50,000 synthetic
    weekly SKU x location series (104 weeks), ``n_jobs=2``: ``replan_s`` (wall) and
    ``replan_cpu_s`` (this process and its workers).
+4. Suggestion latency (bench/replenishment_latency.py): the real service on the test
+   stack, given a realistic state, then drained vans' level changes, idle and beside a
+   background load: ``suggestion_p50_ms``, ``suggestion_p99_ms``, against the broker's
+   own round trip (``broker_p99_ms``) in the same run.
 
-    make bench-replenishment                          # about 2 minutes
+Steps 1-3 need no server; step 4 runs on the test stack (as the tests do), alone on its
+PostgreSQL.
+
+    make bench-replenishment                          # about 10 minutes
     BENCH_REPLAN_SKUS=100 make bench-replenishment    # 10,000 series in the re-plan
 """
 
+import asyncio
 import os
 import resource
-import sys
 import time
 
 from replenishment_carparts import (
@@ -33,12 +40,15 @@ from replenishment_carparts import (
     split,
     stockwire_figures,
 )
+from replenishment_latency import RUN_LOCK, SERVICE, suggestion_latency
 from replenishment_replan import HORIZON as REPLAN_HORIZON
 from replenishment_replan import describe, weekly_history
 from replenishment_simulation import run as simulate
 from report import Target, progress, report
+from service_bench import main as on_the_test_stack
 
 from stockwire.replenishment.forecasting import forecast_frame
+from stockwire.runtime.settings import Settings
 
 SEED = int(os.environ.get("BENCH_SEED", "1"))
 REPLAN_SKUS = int(os.environ.get("BENCH_REPLAN_SKUS", "500"))
@@ -105,8 +115,11 @@ def replan() -> dict[str, float]:
     }
 
 
-def main() -> None:
-    figures = accuracy() | inventory() | replan()
+async def run(settings: Settings) -> bool:
+    """Every figure, the pure ones first (in a thread: the event loop stays free), then
+    the service's; whether every target was met."""
+    figures = await asyncio.to_thread(lambda: accuracy() | inventory() | replan())
+    figures |= await suggestion_latency(settings)
     targets: dict[str, Target] = {
         "mse": ("<=", min(figures[f"mse_{name}"] for name in BASELINE_NAMES)),
         "pinball95": (
@@ -117,9 +130,11 @@ def main() -> None:
         "service_level": (">=", 0.94),
         "avg_stock": ("<=", figures["avg_stock_baseline"]),
         "replan_s": ("<=", 60.0),
+        "suggestion_p99_ms": ("<=", 500.0),
+        "suggestions_missing": ("<=", 0.0),
     }
-    sys.exit(0 if report("replenishment", figures, targets) else 1)
+    return report("replenishment", figures, targets)
 
 
 if __name__ == "__main__":
-    main()
+    on_the_test_stack(SERVICE, RUN_LOCK, run)
