@@ -78,7 +78,7 @@ from service_bench import (
 from stock_load import Place, Publisher, Record, World, build_world
 
 from stockwire.assets.domain.reliability import Fleet, reliability
-from stockwire.contracts.assets import ReliabilityComputed
+from stockwire.assets.reliability import computed
 from stockwire.contracts.catalog import CatalogItemUpserted
 from stockwire.contracts.replenishment import SuggestionMade
 from stockwire.contracts.stock import StockLevelChanged, StockMovementRecorded
@@ -299,21 +299,7 @@ def failure_figures(rng: random.Random, sku: str, region: str, now: datetime) ->
     hours = Decimal(installed) * Decimal(8766) * Decimal(str(INSTALLED_YEARS))
     failures = round(installed * INSTALLED_YEARS * rng.uniform(0.01, 0.06))
     figures = reliability(Fleet(sku, region, installed, hours, failures), Decimal("0.95"))
-    event = ReliabilityComputed(
-        sku=sku,
-        region=region,
-        installed_base=figures.installed_base,
-        operating_hours=figures.operating_hours,
-        device_years=figures.device_years,
-        failures=figures.failures,
-        failures_per_device_year=figures.failures_per_device_year,
-        mtbf_hours=figures.mtbf_hours,
-        mtbf_lower_hours=figures.mtbf_lower_hours,
-        mtbf_upper_hours=figures.mtbf_upper_hours,
-        confidence=figures.confidence,
-        as_of=now,
-    )
-    return event_record(event, ASSETS_RELIABILITY, "assets")
+    return event_record(computed(figures, now), ASSETS_RELIABILITY, "assets")
 
 
 def level_record(position: Planned, available: int, as_of: datetime) -> Record:
