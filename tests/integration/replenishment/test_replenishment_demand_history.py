@@ -15,6 +15,7 @@ from replenishment_refs import (
     ref,
     rejected,
     send_envelope,
+    stocked_region,
     today,
 )
 
@@ -152,3 +153,48 @@ async def test_a_movement_delivered_twice_counts_once(producer, replenishment_ru
         (van, yesterday.date()): (Decimal(2), Decimal(0)),
         (van, today()): (Decimal(1), Decimal(0)),
     }
+
+
+async def test_the_demand_api_answers_every_day_at_a_location_and_summed_over_its_region(
+    producer, reader, replenishment_runtime
+):
+    engine = replenishment_runtime.engine
+    s = await stocked_region(producer, engine)
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    sent = [
+        await publish(producer, issue(s.sku, s.warehouse, 3, two_days_ago)),
+        await publish(producer, issue(s.sku, s.van, 1, two_days_ago)),
+        await publish(
+            producer,
+            rejected(MovementKind.ISSUE, s.sku, s.van, 2, RejectionReason.NEGATIVE_STOCK),
+        ),
+    ]
+    await consumed(engine, DEMAND_CONSUMER, *sent)
+
+    at_van = await reader.get("/api/v1/demand", params={"sku": s.sku, "location": s.van, "days": 3})
+    in_region = await reader.get(
+        "/api/v1/demand", params={"sku": s.sku, "region": s.region, "days": 3}
+    )
+
+    assert at_van.status_code == 200, at_van.text
+    days = [
+        (d["day"], Decimal(d["quantity"]), Decimal(d["lost_quantity"]))
+        for d in at_van.json()["days"]
+    ]
+    first = today() - timedelta(days=2)
+    assert days == [
+        (first.isoformat(), Decimal(1), Decimal(0)),
+        ((first + timedelta(days=1)).isoformat(), Decimal(0), Decimal(0)),
+        (today().isoformat(), Decimal(0), Decimal(2)),
+    ]
+    assert [Decimal(d["quantity"]) for d in in_region.json()["days"]] == [4, 0, 0]
+
+
+async def test_the_demand_api_wants_a_location_or_a_region_not_both(reader):
+    both = await reader.get(
+        "/api/v1/demand", params={"sku": "ONT", "location": "VAN-1", "region": "R"}
+    )
+    neither = await reader.get("/api/v1/demand", params={"sku": "ONT"})
+
+    assert both.status_code == 422, both.text
+    assert neither.status_code == 422, neither.text

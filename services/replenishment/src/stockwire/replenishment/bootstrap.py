@@ -16,6 +16,7 @@ from stockwire.contracts.topics import (
     STOCK_LEVELS,
     STOCK_MOVEMENTS,
 )
+from stockwire.replenishment.api_demand import demand_router
 from stockwire.replenishment.api_forecasts import forecasts_router
 from stockwire.replenishment.api_policies import policies_router
 from stockwire.replenishment.api_suggestions import suggestions_router
@@ -79,6 +80,7 @@ def bootstrap(
             policies_router(new_uow, keys, runtime.engine),
             suggestions_router(new_uow, keys, runtime.engine),
             forecasts_router(runtime.engine),
+            demand_router(runtime.engine),
         ],
     )
     return app, runtime
