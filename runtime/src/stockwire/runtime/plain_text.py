@@ -69,3 +69,12 @@ def text_problem(value: str, max_length: int, forbidden: str = "") -> str | None
     if forbidden and any(char in forbidden for char in value):
         return f"must not contain {shown}"
     return None
+
+
+FREE_TEXT_MAX = 500
+"""The longest free text the contracts carry: a summary, a reason, a message."""
+
+
+def clip(text: str, limit: int = FREE_TEXT_MAX) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -17,7 +17,7 @@ from stockwire.assets.domain.devices import (
 from stockwire.assets.domain.firmware import SetMinimum
 from stockwire.assets.domain.movements import Moved, Place, destination, movement_fact
 from stockwire.assets.repository import FirmwareMinimum, HistoryRow
-from stockwire.assets.unit_of_work import AssetsUnitOfWork, clip
+from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.vocabulary import (
     AlertSeverity,
     AssetAlertKind,
@@ -25,6 +25,7 @@ from stockwire.contracts.vocabulary import (
 )
 from stockwire.runtime.domain_errors import NotFound
 from stockwire.runtime.http.idempotency import Answer, IdempotencyKeys, RequestKey
+from stockwire.runtime.plain_text import clip
 from stockwire.runtime.transient import retry_transaction
 
 REJECTED = AssetAlertKind.REJECTED_TRANSITION

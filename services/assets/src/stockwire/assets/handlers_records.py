@@ -28,7 +28,7 @@ from stockwire.assets.domain.records import (
 )
 from stockwire.assets.queries import DeviceRow
 from stockwire.assets.repository import HistoryRow
-from stockwire.assets.unit_of_work import AssetsUnitOfWork, clip
+from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.assets import (
     DeviceDisposed,
     MaintenanceRecorded,
@@ -38,6 +38,7 @@ from stockwire.contracts.assets import (
 from stockwire.contracts.ids import new_id
 from stockwire.contracts.vocabulary import DeviceState, MaintenanceKind
 from stockwire.runtime.domain_errors import Conflict, NotFound
+from stockwire.runtime.plain_text import clip
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,9 @@ from stockwire.assets.domain.reports import Report, failure_fact, health_after
 from stockwire.assets.domain.reports import summary as report_summary
 from stockwire.assets.handlers_records import append_maintenance
 from stockwire.assets.repository import HistoryRow, Reported
-from stockwire.assets.unit_of_work import AssetsUnitOfWork, clip
+from stockwire.assets.unit_of_work import AssetsUnitOfWork
 from stockwire.contracts.vocabulary import MaintenanceKind
+from stockwire.runtime.plain_text import clip
 
 FIRMWARE_ENTRIES = uuid.UUID("0b6f5d0e-7a51-4c44-9a3e-61f2f3b7c2d9")
 

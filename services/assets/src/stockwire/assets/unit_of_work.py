@@ -37,13 +37,8 @@ from stockwire.contracts.ids import new_id
 from stockwire.runtime.causes import Causes
 from stockwire.runtime.consumer import Received
 from stockwire.runtime.outbox import OutboxWriter, Staged
+from stockwire.runtime.plain_text import clip
 from stockwire.runtime.unit_of_work import SessionScope, utc_now
-
-TEXT_MAX = 500
-
-
-def clip(text: str, limit: int = TEXT_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def device_link(base_url: str, serial: str) -> str:

@@ -35,6 +35,7 @@ from pydantic import SecretStr
 
 from stockwire.notifier.rendering import Format, Rendered, RenderRequest, render
 from stockwire.runtime.domain_errors import Invalid
+from stockwire.runtime.plain_text import clip
 
 
 class ChannelType(StrEnum):
@@ -223,7 +224,7 @@ def _path_pieces(url: str) -> set[str]:
 def one_line(text: str, limit: int = ERROR_LIMIT) -> str:
     """``text`` as a single redacted line of at most ``limit`` characters."""
     line = _REDACTOR.redact(" ".join(text.split()))
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return clip(line, limit)
 
 
 def _schemes_of(plugin: apprise.NotifyBase) -> set[str]:

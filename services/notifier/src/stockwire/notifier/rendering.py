@@ -31,6 +31,8 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from stockwire.runtime.plain_text import clip
+
 Purpose = Literal[
     "alert", "group", "digest", "resolved", "escalation", "overflow", "test", "dead_letter"
 ]
@@ -211,7 +213,7 @@ def render_title(request: RenderRequest) -> str:
     ``TITLE_LIMIT`` characters."""
     template = _ENV.get_template(f"_purpose/{request.purpose}/title.j2")
     title = _one_line(template.render(_context(request, "text", LIST_CAP)))
-    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…"
+    return clip(title, TITLE_LIMIT)
 
 
 def render_body(request: RenderRequest, fmt: Format, limit: int | None = None) -> str:

@@ -25,8 +25,9 @@ from stockwire.contracts.vocabulary import SuggestionKind
 from stockwire.replenishment.domain.alerts import changes, overdue_key
 from stockwire.replenishment.domain.suggestions import SuggestionStatus, suggestion_key
 from stockwire.replenishment.repository import SuggestionRow
-from stockwire.replenishment.unit_of_work import ReplenishmentUnitOfWork, clip
+from stockwire.replenishment.unit_of_work import ReplenishmentUnitOfWork
 from stockwire.runtime.domain_errors import Conflict, NotFound
+from stockwire.runtime.plain_text import clip
 
 
 @dataclass(frozen=True, slots=True)

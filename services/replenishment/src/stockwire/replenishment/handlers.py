@@ -28,13 +28,14 @@ from stockwire.contracts.vocabulary import (
 )
 from stockwire.replenishment import decisions, planning
 from stockwire.replenishment.domain.alerts import changes, stockout_alert, stockout_key
+from stockwire.replenishment.domain.explanation import ReorderExplanation
 from stockwire.replenishment.domain.positions import LocationStock
 from stockwire.replenishment.domain.suggestions import Suggestion, SuggestionStatus
 from stockwire.replenishment.facts import Changed
-from stockwire.replenishment.planning import Evaluation
 from stockwire.replenishment.repository import SuggestionRow
 from stockwire.replenishment.tables import plans
-from stockwire.replenishment.unit_of_work import AlertContext, ReplenishmentUnitOfWork, clip
+from stockwire.replenishment.unit_of_work import AlertContext, ReplenishmentUnitOfWork
+from stockwire.runtime.plain_text import clip
 
 REORDER_KINDS = frozenset({SuggestionKind.TRANSFER.value, SuggestionKind.PURCHASE.value})
 
@@ -67,7 +68,7 @@ async def _evaluate(
     opened = [
         row for row in await uow.plans.open_suggestions(sku, location) if row.kind in REORDER_KINDS
     ]
-    wanted = await _unless_rejected(found.explanation.suggestion, uow)
+    wanted = await _unless_rejected(found.suggestion, uow)
     kept = next((row for row in opened if wanted is not None and _same(row, wanted)), None)
     for row in opened:
         if row is not kept:
@@ -80,7 +81,7 @@ async def _evaluate(
             else await make_suggestion(reorder_suggestion(found, wanted), source, uow)
         )
     key = stockout_key(sku, location)
-    current = [alert] if (alert := stockout_alert(found.explanation)) else []
+    current = [alert] if (alert := stockout_alert(found)) else []
     link = uow.suggestion_link(suggestion_id) if suggestion_id else None
     await uow.apply_alerts(
         changes(await uow.open_alerts([key]), current),
@@ -129,8 +130,7 @@ class NewSuggestion:
     explanation: dict[str, Any]
 
 
-def reorder_suggestion(found: Evaluation, wanted: Suggestion) -> NewSuggestion:
-    e = found.explanation
+def reorder_suggestion(e: ReorderExplanation, wanted: Suggestion) -> NewSuggestion:
     safety = e.levels.safety
     return NewSuggestion(
         suggestion=wanted,
@@ -139,9 +139,7 @@ def reorder_suggestion(found: Evaluation, wanted: Suggestion) -> NewSuggestion:
         reorder_point=e.levels.reorder_point,
         order_up_to=e.levels.order_up_to,
         service_level=e.policy.service_level,
-        dominant=SafetyStockTerm(safety.dominant.value)
-        if safety
-        else SafetyStockTerm.DEMAND_VARIABILITY,
+        dominant=safety.dominant if safety else SafetyStockTerm.DEMAND_VARIABILITY,
         lead_time_days=(
             wanted.lead_time_days if wanted.lead_time_days is not None else e.policy.lead_time_days
         ),
@@ -177,7 +175,7 @@ async def make_suggestion(
     uow.publish(
         SuggestionMade(
             suggestion_id=suggestion_id,
-            kind=SuggestionKind(wanted.kind.value),
+            kind=wanted.kind,
             sku=wanted.sku,
             location=wanted.location,
             from_location=wanted.source_location,
@@ -217,14 +215,13 @@ async def withdraw(
     )
 
 
-def _withdrawal_reason(found: Evaluation, wanted: Suggestion | None) -> str:
+def _withdrawal_reason(found: ReorderExplanation, wanted: Suggestion | None) -> str:
     if wanted is None:
-        return found.explanation.reason
-    return f"replaced by a newer suggestion: {found.explanation.reason}"
+        return found.reason
+    return f"replaced by a newer suggestion: {found.reason}"
 
 
-async def _keep_plan(found: Evaluation, uow: ReplenishmentUnitOfWork) -> None:
-    e = found.explanation
+async def _keep_plan(e: ReorderExplanation, uow: ReplenishmentUnitOfWork) -> None:
     values = {
         "region": e.policy.region,
         "location_kind": e.policy.location_kind.value,
@@ -254,10 +251,6 @@ async def _keep_plan(found: Evaluation, uow: ReplenishmentUnitOfWork) -> None:
 
 def _units(value: float) -> Decimal:
     return Decimal(str(round(value, 3)))
-
-
-def _count(value: float) -> str:
-    return f"{value:g}"
 
 
 def jsonable(value: Any) -> Any:

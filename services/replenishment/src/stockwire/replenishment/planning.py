@@ -11,7 +11,6 @@ the region's installed base.
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -31,7 +30,7 @@ from stockwire.replenishment.domain.policies import (
 from stockwire.replenishment.domain.positions import LocationStock, Position
 from stockwire.replenishment.domain.reorder import evaluate
 from stockwire.replenishment.domain.safety_stock import FailureExposure
-from stockwire.replenishment.domain.stockout import Stockout, projected_stockout
+from stockwire.replenishment.forecasting import DemandDistribution
 from stockwire.replenishment.repository import CatalogFacts
 from stockwire.replenishment.tables import (
     CATALOG_COPY,
@@ -52,16 +51,9 @@ the days since its first recorded demand, up to this many (so a series that bega
 yesterday is not averaged over 90 days it did not exist)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    facts: CatalogFacts
-    explanation: ReorderExplanation
-    stockout: Stockout | None
-
-
 async def evaluation(
     session: AsyncSession, sku: str, location: str, now: datetime
-) -> Evaluation | None:
+) -> ReorderExplanation | None:
     """The evaluation of ``sku`` at ``location``; None when there is nothing to plan (an
     item or location the catalog copy lacks, a location holding no planned stock, no
     stock level yet, or an override the defaults no longer admit)."""
@@ -80,11 +72,7 @@ async def evaluation(
         return None
     policy, planned_levels = planned
     peers = await _peers(session, facts, now)
-    explanation = evaluate(policy, planned_levels, position, peers, today)
-    stockout = projected_stockout(
-        position.inventory_position, planned_levels.daily_demand_mean, today
-    )
-    return Evaluation(facts, explanation, stockout)
+    return evaluate(policy, planned_levels, position, peers, today)
 
 
 async def _planned(
@@ -99,13 +87,12 @@ async def _planned(
             "%s at %s is not planned: its override no longer fits: %s", sku, location, error
         )
         return None
-    forecast = await _forecast(session, sku, location)
-    recent = await _recent_daily_mean(session, sku, location, today)
-    demand, daily_mean = demand_model.lead_time_demand(
-        forecast, recent, policy.lead_time_days, policy.service_level
+    daily = await _forecast(session, sku, location) or demand_model.poisson(
+        await _recent_daily_mean(session, sku, location, today)
     )
+    demand = demand_model.lead_time_demand(daily, policy.lead_time_days, policy.service_level)
     failures = await _failures(session, facts)
-    return policy, levels(policy, demand, daily_mean, failures)
+    return policy, levels(policy, demand, daily.mean, failures)
 
 
 async def _position(
@@ -133,15 +120,14 @@ async def _position(
     )
 
 
-async def _forecast(session: AsyncSession, sku: str, location: str) -> demand_model.Forecast | None:
-    row = (
-        await session.execute(
-            sa.select(forecasts.c.mean_per_day, forecasts.c.distribution).where(
-                forecasts.c.sku == sku, forecasts.c.location == location
-            )
+async def _forecast(session: AsyncSession, sku: str, location: str) -> DemandDistribution | None:
+    """The daily demand distribution of the series' latest forecast, if it has one."""
+    kept = await session.scalar(
+        sa.select(forecasts.c.distribution).where(
+            forecasts.c.sku == sku, forecasts.c.location == location
         )
-    ).first()
-    return demand_model.Forecast(row.mean_per_day, row.distribution) if row else None
+    )
+    return demand_model.from_kept(kept) if kept is not None else None
 
 
 async def _recent_daily_mean(session: AsyncSession, sku: str, location: str, today: date) -> float:

@@ -10,10 +10,9 @@ answering while it re-plans. Evaluations then go in batches, each its own transa
 
 Demand is kept in daily buckets and forecast in weekly ones (weeks ending yesterday): a
 part at a van is asked for on a few days a year, so daily series are mostly zeros, and
-weekly sums carry the same information in a seventh of the periods (decision 0011). A
-week's distribution is kept per day: NB1's variance-to-mean ratio does not change with
-the period for compound-Poisson demand, so a day has a seventh of the mean and of the
-level uncertainty and the same dispersion, and a lead time in days keeps its own length.
+weekly sums carry the same information in a seventh of the periods (decision 0011). Each
+week's distribution is kept per day (:mod:`.demand_model` says how), so a lead time in
+days keeps its own length.
 The holdout is the engine's default windows of :data:`HOLDOUT_WEEKS` weeks; accuracy
 (MASE, bias, pinball loss and coverage, on weekly sums) is scored at
 :data:`ACCURACY_LEVEL`, the default cycle service level.
@@ -32,9 +31,13 @@ from distributed import Client
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stockwire.replenishment import handlers
+from stockwire.replenishment import demand_model, handlers
 from stockwire.replenishment.facts import Changed
-from stockwire.replenishment.forecasting import FrameForecast, forecast_frame
+from stockwire.replenishment.forecasting import (
+    DemandDistribution,
+    FrameForecast,
+    forecast_frame,
+)
 from stockwire.replenishment.settings import ReplenishmentSettings
 from stockwire.replenishment.tables import demand_daily, forecasts, positions
 from stockwire.replenishment.unit_of_work import ReplenishmentUnitOfWork
@@ -45,7 +48,6 @@ REPLAN_JOB = "replenishment-replan"
 EVALUATION_BATCH = 200
 WRITE_BATCH = 5000
 SEPARATOR = "@"
-DAYS_PER_WEEK = 7
 HOLDOUT_WEEKS = 8
 """Holdout windows of 8 weeks: a supplier lead time plus a review period, at most."""
 ACCURACY_LEVEL = 0.95
@@ -112,14 +114,19 @@ async def demand_history(session: AsyncSession, today: date, days: int) -> pd.Da
         return pd.DataFrame(columns=["unique_id", "ds", "y"])
     frame["unique_id"] = frame["sku"] + SEPARATOR + frame["location"]
     days_back = (pd.Timestamp(today) - pd.to_datetime(frame["day"])).dt.days
-    weeks_back = (days_back - 1) // DAYS_PER_WEEK
+    weeks_back = (days_back - 1) // demand_model.DAYS_PER_WEEK
     last = pd.Timestamp(today - timedelta(days=1))
-    frame["ds"] = last - pd.to_timedelta(weeks_back * DAYS_PER_WEEK, unit="D")
+    frame["ds"] = last - pd.to_timedelta(weeks_back * demand_model.DAYS_PER_WEEK, unit="D")
     weekly = frame.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
     weekly["y"] = weekly["y"].astype(float)
     first = weekly.groupby("unique_id")["ds"].min()
     spans = [
-        pd.DataFrame({"unique_id": uid, "ds": pd.date_range(start, last, freq=f"{DAYS_PER_WEEK}D")})
+        pd.DataFrame(
+            {
+                "unique_id": uid,
+                "ds": pd.date_range(start, last, freq=f"{demand_model.DAYS_PER_WEEK}D"),
+            }
+        )
         for uid, start in first.items()
     ]
     full = pd.concat(spans, ignore_index=True)
@@ -134,6 +141,13 @@ async def keep_forecasts(session: AsyncSession, made: FrameForecast, at: datetim
     rows = []
     for series in made.series.itertuples(index=False):
         sku, _, location = str(series.unique_id).rpartition(SEPARATOR)
+        distribution = demand_model.daily(
+            DemandDistribution(
+                mean=float(series.mean),
+                dispersion=float(series.dispersion),
+                level_uncertainty=float(series.level_uncertainty),
+            )
+        )
         scored = (
             accuracy.loc[series.unique_id].to_dict() if series.unique_id in accuracy.index else {}
         )
@@ -143,19 +157,14 @@ async def keep_forecasts(session: AsyncSession, made: FrameForecast, at: datetim
                 "location": location,
                 "method": str(series.method),
                 "demand_class": str(series.demand_class),
-                "mean_per_day": float(series.mean) / DAYS_PER_WEEK,
-                "distribution": {
-                    "mean": float(series.mean) / DAYS_PER_WEEK,
-                    "dispersion": float(series.dispersion),
-                    "level_uncertainty": float(series.level_uncertainty) / DAYS_PER_WEEK,
-                    "per": "day",
-                },
+                "mean_per_day": distribution.mean,
+                "distribution": demand_model.kept(distribution),
                 "accuracy": {
                     "level": ACCURACY_LEVEL,
                     "period": "week",
                     **{name: _number(value) for name, value in scored.items()},
                 },
-                "history_days": int(series.periods) * DAYS_PER_WEEK,
+                "history_days": int(series.periods) * demand_model.DAYS_PER_WEEK,
                 "made_at": at,
             }
         )

@@ -4,7 +4,7 @@ what an evaluation of one SKU x location reads."""
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -198,8 +198,6 @@ ASSUMED_LEAD_TIME_DAYS = 14
 class CatalogFacts:
     item: ItemFacts
     location: LocationFacts
-    end_of_life: date | None
-    name: str | None
 
 
 async def catalog_facts(
@@ -226,8 +224,6 @@ async def catalog_facts(
             ),
         ),
         location=LocationFacts(code=location, kind=LocationKind(place.kind), region=place.region),
-        end_of_life=item.end_of_life,
-        name=item.name,
     )
 
 

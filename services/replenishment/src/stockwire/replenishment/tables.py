@@ -136,6 +136,11 @@ suggestions = sa.Table(
         "location",
         postgresql_where=sa.text("status = 'accepted' AND received_at IS NULL"),
     ),
+    sa.Index(
+        "suggestions_awaiting_receipt",
+        "purchase_request_id",
+        postgresql_where=sa.text("purchase_request_id IS NOT NULL AND received_at IS NULL"),
+    ),
 )
 
 plans = sa.Table(

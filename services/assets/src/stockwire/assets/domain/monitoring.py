@@ -29,7 +29,7 @@ from types import MappingProxyType
 
 from stockwire.assets.domain.mac import mac_digits, normal_mac
 from stockwire.contracts.vocabulary import MonitoringSource, Severity
-from stockwire.runtime.plain_text import text_problem
+from stockwire.runtime.plain_text import clip, text_problem
 
 MAX_SERIAL = 128
 MAX_SITE = 64
@@ -419,7 +419,7 @@ def _detail(text: str) -> str | None:
     ).strip()
     if not kept:
         return None
-    return kept if len(kept) <= MAX_DETAIL else kept[: MAX_DETAIL - 1] + "…"
+    return clip(kept, MAX_DETAIL)
 
 
 def _utc(at: datetime) -> datetime:

@@ -141,6 +141,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("suggestion_id"),
     )
     op.create_index(
+        "suggestions_awaiting_receipt",
+        "suggestions",
+        ["purchase_request_id"],
+        unique=False,
+        postgresql_where=sa.text("purchase_request_id IS NOT NULL AND received_at IS NULL"),
+    )
+    op.create_index(
         "suggestions_on_order",
         "suggestions",
         ["sku", "location"],
@@ -168,6 +175,11 @@ def downgrade() -> None:
         "suggestions_on_order",
         table_name="suggestions",
         postgresql_where=sa.text("status = 'accepted' AND received_at IS NULL"),
+    )
+    op.drop_index(
+        "suggestions_awaiting_receipt",
+        table_name="suggestions",
+        postgresql_where=sa.text("purchase_request_id IS NOT NULL AND received_at IS NULL"),
     )
     op.drop_table("suggestions")
     op.drop_table("reliability")
